@@ -1,0 +1,74 @@
+namespace Metrify.Engine.Columnar;
+
+/// <summary>
+/// A bounded set of reusable <see cref="ColumnBatch"/>es for one table. The bound is the pipeline's memory budget:
+/// when every batch is in flight, <see cref="Rent"/> waits for the encoder to hand one back, so a slow sink slows
+/// the source instead of filling memory.
+/// </summary>
+public sealed class ColumnBatchPool : IDisposable
+{
+    private readonly Stack<ColumnBatch> _free = new();
+    private readonly SemaphoreSlim _available;
+    private readonly List<ColumnBatch> _all = new();
+    private readonly Lock _lock = new();
+
+    public ColumnBatchPool(TableSpec table, int batchRows, int maxBatches, NativeBufferPool? memory = null)
+    {
+        if (maxBatches < 2) throw new ArgumentOutOfRangeException(nameof(maxBatches), "A pipeline needs at least two batches.");
+        Table = table;
+        BatchRows = batchRows;
+        MaxBatches = maxBatches;
+        Memory = memory ?? NativeBufferPool.Shared;
+        _available = new SemaphoreSlim(maxBatches, maxBatches);
+    }
+
+    public TableSpec Table { get; }
+    public int BatchRows { get; }
+    public int MaxBatches { get; }
+    public NativeBufferPool Memory { get; }
+    public int Available => _available.CurrentCount;
+
+    /// <summary>Takes a batch if one is free right now.</summary>
+    public bool TryRent(out ColumnBatch batch)
+    {
+        if (!_available.Wait(0)) { batch = null!; return false; }
+        batch = TakeOrCreate();
+        return true;
+    }
+
+    /// <summary>Takes a batch, waiting for one to come back when all are in use.</summary>
+    public ColumnBatch Rent(CancellationToken cancellationToken = default)
+    {
+        _available.Wait(cancellationToken);
+        return TakeOrCreate();
+    }
+
+    private ColumnBatch TakeOrCreate()
+    {
+        lock (_lock)
+        {
+            if (_free.TryPop(out var batch)) return batch;
+            batch = new ColumnBatch(Table, BatchRows, Memory);
+            _all.Add(batch);
+            return batch;
+        }
+    }
+
+    public void Return(ColumnBatch batch)
+    {
+        batch.Reset();
+        lock (_lock) _free.Push(batch);
+        _available.Release();
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var b in _all) b.Dispose();
+            _all.Clear();
+            _free.Clear();
+        }
+        _available.Dispose();
+    }
+}

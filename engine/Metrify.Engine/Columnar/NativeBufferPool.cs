@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+
+namespace Metrify.Engine.Columnar;
+
+/// <summary>
+/// Power-of-two size classes of <see cref="NativeBuffer"/>s. Buffers cross threads (the decoder rents them, the
+/// Parquet encoder returns them), so each class is a lock-free bag. Retained bytes are capped so a burst cannot pin
+/// memory for ever.
+/// </summary>
+public sealed class NativeBufferPool
+{
+    private const int MinShift = 12; // 4 KiB
+    private const int MaxShift = 30; // 1 GiB
+    private readonly ConcurrentBag<NativeBuffer>[] _classes = new ConcurrentBag<NativeBuffer>[MaxShift - MinShift + 1];
+    private readonly long _maxRetainedBytes;
+    private long _retainedBytes;
+    private long _outstandingBytes;
+
+    public NativeBufferPool(long maxRetainedBytes = 1L << 30)
+    {
+        _maxRetainedBytes = maxRetainedBytes;
+        for (int i = 0; i < _classes.Length; i++) _classes[i] = new ConcurrentBag<NativeBuffer>();
+    }
+
+    public static NativeBufferPool Shared { get; } = new();
+
+    /// <summary>Bytes rented and not yet returned: what the pipeline holds right now.</summary>
+    public long OutstandingBytes => Interlocked.Read(ref _outstandingBytes);
+
+    public NativeBuffer Rent(int minimumLength)
+    {
+        int shift = Math.Max(MinShift, 32 - BitOperations.LeadingZeroCount((uint)Math.Max(minimumLength - 1, 1)));
+        if (shift > MaxShift) throw new ArgumentOutOfRangeException(nameof(minimumLength), "A column buffer over 1 GiB was requested.");
+        if (_classes[shift - MinShift].TryTake(out var buffer))
+            Interlocked.Add(ref _retainedBytes, -buffer.Length);
+        else
+            buffer = new NativeBuffer(1 << shift);
+        Interlocked.Add(ref _outstandingBytes, buffer.Length);
+        return buffer;
+    }
+
+    public void Return(NativeBuffer buffer)
+    {
+        Interlocked.Add(ref _outstandingBytes, -buffer.Length);
+        int shift = BitOperations.Log2((uint)buffer.Length);
+        if (Interlocked.Add(ref _retainedBytes, buffer.Length) > _maxRetainedBytes)
+        {
+            Interlocked.Add(ref _retainedBytes, -buffer.Length);
+            buffer.Free();
+            return;
+        }
+        _classes[shift - MinShift].Add(buffer);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Metrify.Engine.Frames;
+
+/// <summary>Counters of one decoder. Every input byte is either part of an accepted row, a quarantined row, or skipped.</summary>
+public sealed class DecodeStats
+{
+    public long Rows;
+    public long Quarantined;
+    public long BytesAccepted;
+    public long BytesQuarantined;
+    public long BytesSkipped;
+    public readonly long[] PerReason = new long[QuarantineReasons.Count];
+
+    public void Add(DecodeStats other)
+    {
+        Rows += other.Rows;
+        Quarantined += other.Quarantined;
+        BytesAccepted += other.BytesAccepted;
+        BytesQuarantined += other.BytesQuarantined;
+        BytesSkipped += other.BytesSkipped;
+        for (int i = 0; i < PerReason.Length; i++) PerReason[i] += other.PerReason[i];
+    }
+}

@@ -1,0 +1,45 @@
+namespace Metrify.Engine.Lake;
+
+public enum ParquetEncoderKind
+{
+    /// <summary>Apache Arrow C++'s Parquet writer through ParquetSharp: the default, it is the faster (docs/benchmarks.md).</summary>
+    ParquetSharp,
+    /// <summary>The fully managed Parquet.Net writer.</summary>
+    ParquetNet,
+}
+
+public enum LakeCompression
+{
+    Zstd,
+    Snappy,
+    Lz4,
+    Gzip,
+    None,
+}
+
+/// <summary>How tables are written to the lake. Defaults suit a local lake; docs/configuration.md lists every key.</summary>
+public sealed record LakeOptions
+{
+    /// <summary>Root folder of the lake; tables are folders below it.</summary>
+    public string Root { get; init; } = "lake";
+    public ParquetEncoderKind Encoder { get; init; } = ParquetEncoderKind.ParquetSharp;
+    public LakeCompression Compression { get; init; } = LakeCompression.Zstd;
+    /// <summary>Codec level; zstd 3 is fast and compact (Parquet.Net's own default, 19, is ~100x slower).</summary>
+    public int CompressionLevel { get; init; } = 3;
+    /// <summary>Rows per Parquet row group (the last group of a file may be smaller).</summary>
+    public int RowGroupRows { get; init; } = 262_144;
+    /// <summary>A partition's file is closed and a new one started once it reaches this size.</summary>
+    public long TargetFileBytes { get; init; } = 128L << 20;
+    /// <summary>Flush files to stable storage before publishing them (fsync).</summary>
+    public bool Durable { get; init; } = true;
+
+    /// <summary>Problems with these settings, each naming the key to fix; empty when valid.</summary>
+    public IEnumerable<string> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Root)) yield return "Lake:Root must name a folder.";
+        if (RowGroupRows < 1) yield return $"Lake:RowGroupRows must be at least 1 (is {RowGroupRows}).";
+        if (TargetFileBytes < 1 << 16) yield return $"Lake:TargetFileBytes must be at least 65536 (is {TargetFileBytes}).";
+        int maxLevel = Compression switch { LakeCompression.Zstd => 22, LakeCompression.Gzip => 9, _ => int.MaxValue };
+        if (CompressionLevel < 1 || CompressionLevel > maxLevel) yield return $"Lake:CompressionLevel {CompressionLevel} is out of range for {Compression} (1..{maxLevel}).";
+    }
+}

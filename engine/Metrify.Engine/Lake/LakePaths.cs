@@ -1,0 +1,45 @@
+using System.Globalization;
+using Metrify.Engine.Frames.Text;
+
+namespace Metrify.Engine.Lake;
+
+/// <summary>
+/// The lake's layout: <c>&lt;root&gt;/&lt;table&gt;/date=YYYY-MM-DD/hour=HH/&lt;source&gt;-&lt;first byte&gt;-&lt;last byte&gt;.parquet</c>,
+/// Hive-style, so DuckDB, Snowflake external stages and dbt-duckdb read it as it is.
+/// </summary>
+public static class LakePaths
+{
+    public const string MetadataFolder = "_metrify";
+
+    /// <summary>Hours since the epoch (floor), the partition key of an instant.</summary>
+    public static long HourOf(long micros) => micros >= 0 ? micros / Utf8Timestamp.MicrosPerHour
+        : -((-micros + Utf8Timestamp.MicrosPerHour - 1) / Utf8Timestamp.MicrosPerHour);
+
+    public static string PartitionPath(long hour)
+    {
+        var start = DateTime.UnixEpoch.AddHours(hour);
+        return string.Create(CultureInfo.InvariantCulture, $"date={start:yyyy-MM-dd}/hour={start:HH}");
+    }
+
+    public static string PartitionDirectory(string root, string table, long hour) =>
+        Path.Combine(root, table, PartitionPath(hour));
+
+    /// <summary>A file's name from the source it came from and the byte range of its rows in that source.</summary>
+    public static string FileName(string sourceKey, long firstByte, long lastByte) =>
+        string.Create(CultureInfo.InvariantCulture, $"{sourceKey}-{firstByte:D12}-{lastByte:D12}.parquet");
+
+    public static string LedgerDirectory(string root) => Path.Combine(root, MetadataFolder, "ledger");
+
+    /// <summary>A source's stable key: a readable stem and the content hash, e.g. <c>readings-3f2a...</c>.</summary>
+    public static string SourceKey(string path, ulong contentHash)
+    {
+        var stem = Path.GetFileNameWithoutExtension(path);
+        Span<char> clean = stackalloc char[Math.Min(stem.Length, 48)];
+        for (int i = 0; i < clean.Length; i++)
+        {
+            char ch = stem[i];
+            clean[i] = char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' ? ch : '_';
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"{clean}-{contentHash:x16}");
+    }
+}

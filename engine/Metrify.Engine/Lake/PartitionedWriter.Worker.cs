@@ -1,0 +1,153 @@
+using System.Threading.Channels;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Lake;
+
+public sealed partial class PartitionedWriter
+{
+    /// <summary>
+    /// One encoding thread and the partition files it has open. Files roll at <see cref="LakeOptions.TargetFileBytes"/>;
+    /// beyond <c>maxOpenFiles</c> the least recently written file is closed (a later row of that hour opens a new one).
+    /// </summary>
+    private sealed class EncoderWorker : IDisposable
+    {
+        private readonly TableSpec _table;
+        private readonly ColumnBatchPool _pool;
+        private readonly LakeOptions _options;
+        private readonly string _tempPrefix;
+        private readonly int _maxOpenFiles;
+        private readonly Channel<(long Hour, ColumnBatch Batch)> _queue =
+            Channel.CreateUnbounded<(long, ColumnBatch)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly Dictionary<long, OpenFile> _open = new();
+        private readonly List<WrittenFile> _done = new();
+        private readonly Thread _thread;
+        private Exception? _failure;
+        private long _sequence;
+        private long _tick;
+
+        public EncoderWorker(TableSpec table, ColumnBatchPool pool, LakeOptions options, string tempPrefix, int maxOpenFiles)
+        {
+            _table = table;
+            _pool = pool;
+            _options = options;
+            _tempPrefix = tempPrefix;
+            _maxOpenFiles = maxOpenFiles;
+            _thread = new Thread(Run) { IsBackground = true, Name = $"metrify-encode-{table.Name}" };
+            _thread.Start();
+        }
+
+        public void Post(long hour, ColumnBatch batch)
+        {
+            if (_failure is not null) { _pool.Return(batch); Rethrow(); }
+            _queue.Writer.TryWrite((hour, batch));
+        }
+
+        private void Run()
+        {
+            var reader = _queue.Reader;
+            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                while (reader.TryRead(out var job))
+                {
+                    try
+                    {
+                        if (_failure is null) Encode(job.Hour, job.Batch);
+                    }
+                    catch (Exception e)
+                    {
+                        _failure ??= e;
+                    }
+                    finally
+                    {
+                        _pool.Return(job.Batch);
+                    }
+                }
+            }
+        }
+
+        private void Encode(long hour, ColumnBatch batch)
+        {
+            if (!_open.TryGetValue(hour, out var file))
+            {
+                if (_open.Count >= _maxOpenFiles) CloseLeastRecent();
+                file = Open(hour);
+                _open[hour] = file;
+            }
+            file.LastUse = ++_tick;
+            using (var view = batch.ToRecordBatch()) file.Encoder.Write(view);
+            var starts = batch.RowStarts;
+            var ends = batch.RowEnds;
+            for (int i = 0; i < starts.Length; i++)
+            {
+                if (starts[i] < file.FirstByte) file.FirstByte = starts[i];
+                if (ends[i] > file.LastByte) file.LastByte = ends[i];
+            }
+            file.Rows += batch.Count;
+            if (file.Encoder.BytesWritten >= _options.TargetFileBytes) Close(hour, file);
+        }
+
+        private OpenFile Open(long hour)
+        {
+            var dir = LakePaths.PartitionDirectory(_options.Root, _table.Name, hour);
+            Directory.CreateDirectory(dir);
+            var temp = Path.Combine(dir, $".{_tempPrefix}-{++_sequence}.tmp");
+            if (File.Exists(temp)) File.Delete(temp);
+            var metadata = new Dictionary<string, string> { ["metrify.partition"] = LakePaths.PartitionPath(hour) };
+            return new OpenFile(ParquetEncoders.Open(temp, _table, _options, metadata), temp);
+        }
+
+        private void CloseLeastRecent()
+        {
+            long victim = 0, oldest = long.MaxValue;
+            foreach (var (hour, f) in _open)
+                if (f.LastUse < oldest) { oldest = f.LastUse; victim = hour; }
+            Close(victim, _open[victim]);
+        }
+
+        private void Close(long hour, OpenFile file)
+        {
+            _open.Remove(hour);
+            file.Encoder.Close();
+            long bytes = file.Encoder.BytesWritten;
+            file.Encoder.Dispose();
+            _done.Add(new WrittenFile(_table.Name, hour, file.TempPath, file.FirstByte, file.LastByte, file.Rows, bytes));
+        }
+
+        public List<WrittenFile> Complete()
+        {
+            _queue.Writer.TryComplete();
+            _thread.Join();
+            Rethrow();
+            foreach (var hour in _open.Keys.Order().ToList()) Close(hour, _open[hour]);
+            return _done;
+        }
+
+        private void Rethrow()
+        {
+            if (_failure is not null)
+                throw new IOException($"Writing table {_table.Name} to {_options.Root} failed: {_failure.Message}", _failure);
+        }
+
+        public void Dispose()
+        {
+            _queue.Writer.TryComplete();
+            _thread.Join();
+            foreach (var f in _open.Values)
+            {
+                f.Encoder.Dispose();
+                try { File.Delete(f.TempPath); } catch (IOException) { }
+            }
+            _open.Clear();
+        }
+
+        private sealed class OpenFile(IParquetEncoder encoder, string tempPath)
+        {
+            public IParquetEncoder Encoder { get; } = encoder;
+            public string TempPath { get; } = tempPath;
+            public long FirstByte = long.MaxValue;
+            public long LastByte = long.MinValue;
+            public long Rows;
+            public long LastUse;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Threading.Channels;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+
+namespace Metrify.Engine.Lake;
+
+/// <summary>
+/// Takes one source's batches of one table, splits them by hour partition on the caller's thread, and encodes them
+/// on <c>encoderThreads</c> background threads (a partition always on the same thread, so its rows keep their
+/// order and the output is deterministic). A batch whose rows all fall in one hour, the usual case for a stream of
+/// readings, goes to the encoder as it is; mixed batches are gathered into per-partition batches. Memory is bounded
+/// by the batch pool: when it runs dry the fullest pending partition is flushed early.
+/// </summary>
+public sealed partial class PartitionedWriter : IBatchSink, IDisposable
+{
+    private readonly TableSpec _table;
+    private readonly ColumnBatchPool _pool;
+    private readonly Dictionary<long, ColumnBatch> _pending = new();
+    private readonly EncoderWorker[] _workers;
+    private readonly int[] _order;
+    private readonly long[] _hours;
+    private readonly int[] _bucket;
+    private readonly long[] _bucketHour;
+    private readonly int[] _bucketCount;
+    private bool _completed;
+
+    public PartitionedWriter(TableSpec table, ColumnBatchPool pool, LakeOptions options, string tempPrefix,
+        int encoderThreads, int maxOpenFiles = 256)
+    {
+        _table = table;
+        _pool = pool;
+        _order = new int[pool.BatchRows];
+        _hours = new long[pool.BatchRows];
+        _bucket = new int[pool.BatchRows];
+        _bucketHour = new long[pool.BatchRows];
+        _bucketCount = new int[pool.BatchRows];
+        _workers = new EncoderWorker[Math.Max(1, encoderThreads)];
+        for (int i = 0; i < _workers.Length; i++)
+            _workers[i] = new EncoderWorker(table, pool, options, $"{tempPrefix}-w{i}", Math.Max(1, maxOpenFiles / _workers.Length));
+    }
+
+    public TableSpec Table => _table;
+
+    public void Accept(ColumnBatch batch)
+    {
+        if (batch.Count == 0) { _pool.Return(batch); return; }
+        var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
+        long first = LakePaths.HourOf(timestamps[0]);
+        bool single = true;
+        for (int i = 0; i < timestamps.Length; i++)
+        {
+            long h = LakePaths.HourOf(timestamps[i]);
+            _hours[i] = h;
+            single &= h == first;
+        }
+        if (single && !_pending.ContainsKey(first))
+        {
+            Send(first, batch);
+            return;
+        }
+        Scatter(batch);
+        _pool.Return(batch);
+    }
+
+    /// <summary>Gathers a mixed batch's rows into per-partition batches: a stable counting sort of the rows by
+    /// hour (batches span few hours), then one column-wise copy per hour.</summary>
+    private void Scatter(ColumnBatch batch)
+    {
+        int n = batch.Count;
+        var bucketOf = _bucket.AsSpan(0, n);
+        int buckets = 0, last = -1;
+        for (int i = 0; i < n; i++)
+        {
+            long h = _hours[i];
+            if (last < 0 || _bucketHour[last] != h)
+            {
+                last = -1;
+                for (int b = 0; b < buckets; b++) if (_bucketHour[b] == h) { last = b; break; }
+                if (last < 0) { last = buckets++; _bucketHour[last] = h; _bucketCount[last] = 0; }
+            }
+            bucketOf[i] = last;
+            _bucketCount[last]++;
+        }
+        int acc = 0;
+        for (int b = 0; b < buckets; b++) { int c = _bucketCount[b]; _bucketCount[b] = acc; acc += c; }
+        var order = _order.AsSpan(0, n);
+        for (int i = 0; i < n; i++) order[_bucketCount[bucketOf[i]]++] = i;
+        int start = 0;
+        for (int b = 0; b < buckets; b++)
+        {
+            int end = _bucketCount[b];
+            AppendToPartition(_bucketHour[b], batch, order[start..end]);
+            start = end;
+        }
+    }
+
+    private void AppendToPartition(long hour, ColumnBatch source, ReadOnlySpan<int> rows)
+    {
+        while (!rows.IsEmpty)
+        {
+            if (!_pending.TryGetValue(hour, out var target))
+            {
+                target = RentOrFlush();
+                _pending[hour] = target;
+            }
+            int take = Math.Min(rows.Length, target.Capacity - target.Count);
+            target.AppendRows(source, rows[..take]);
+            rows = rows[take..];
+            if (target.IsFull)
+            {
+                var full = target;
+                _pending.Remove(hour);
+                Send(hour, full);
+            }
+        }
+    }
+
+    /// <summary>A free batch; if none is free, the fullest pending partition goes to its encoder first.</summary>
+    private ColumnBatch RentOrFlush()
+    {
+        if (_pool.TryRent(out var batch)) return batch;
+        long fullest = 0;
+        int most = -1;
+        foreach (var (hour, pending) in _pending)
+            if (pending.Count > most) { most = pending.Count; fullest = hour; }
+        if (most >= 0)
+        {
+            var flushed = _pending[fullest];
+            _pending.Remove(fullest);
+            Send(fullest, flushed);
+        }
+        return _pool.Rent();
+    }
+
+    private void Send(long hour, ColumnBatch batch) =>
+        _workers[(int)((ulong)hour % (ulong)_workers.Length)].Post(hour, batch);
+
+    /// <summary>Encodes what is pending, closes every file and returns them, still under temporary names.</summary>
+    public List<WrittenFile> Complete()
+    {
+        if (_completed) throw new InvalidOperationException("Already completed.");
+        _completed = true;
+        foreach (var hour in _pending.Keys.Order().ToList())
+        {
+            Send(hour, _pending[hour]);
+            _pending.Remove(hour);
+        }
+        var files = new List<WrittenFile>();
+        foreach (var w in _workers) files.AddRange(w.Complete());
+        return files;
+    }
+
+    public void Dispose()
+    {
+        foreach (var pending in _pending.Values) _pool.Return(pending);
+        _pending.Clear();
+        foreach (var w in _workers) w.Dispose();
+    }
+}

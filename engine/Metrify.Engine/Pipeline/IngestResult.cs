@@ -1,0 +1,22 @@
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+using Metrify.Engine.Lake;
+
+namespace Metrify.Engine.Pipeline;
+
+/// <summary>What ingesting one source did.</summary>
+public sealed class IngestResult
+{
+    public required string Path { get; init; }
+    public long Bytes { get; init; }
+    public InputFormat Format { get; init; }
+    public TableSpec? Table { get; init; }
+    /// <summary>Why the source was not ingested at all (not a recognised table), or null.</summary>
+    public string? Skipped { get; init; }
+    public DecodeStats Stats { get; init; } = new();
+    public IReadOnlyList<string> ExtraColumns { get; init; } = [];
+    public IReadOnlyDictionary<QuarantineReason, string> FirstQuarantineDetails { get; init; } = new Dictionary<QuarantineReason, string>();
+    public IReadOnlyList<PublishedFile> Files { get; init; } = [];
+    public string SourceKey { get; init; } = "";
+    public TimeSpan Elapsed { get; init; }
+}

@@ -1,0 +1,7 @@
+namespace Metrify.Engine.Pipeline;
+
+public enum InputFormat
+{
+    Csv,
+    JsonLines,
+}

@@ -1,0 +1,117 @@
+using System.Text;
+
+namespace Metrify.Engine.Simulation;
+
+public sealed partial class FleetSimulator
+{
+    private const long TenYearsMicros = 3652L * 86_400_000_000L;
+
+    private long WriteReadings(MeterInfo[] meters, List<string> files, IProgress<double>? progress)
+    {
+        var writers = Open("readings", ReadingColumns, files);
+        int interval = _o.IntervalMinutes, perDay = 1440 / interval;
+        long steps = (long)_o.Days * perDay;
+        double hours = interval / 60.0;
+        var shape = new double[2, perDay];
+        var sun = new double[_o.Days, perDay];
+        for (int s = 0; s < perDay; s++)
+        {
+            double h = s * hours;
+            shape[0, s] = MeterModel.LoadShape(h, false);
+            shape[1, s] = MeterModel.LoadShape(h, true);
+            for (int d = 0; d < _o.Days; d++) sun[d, s] = MeterModel.Sun(h, _o.Start.AddDays(d).DayOfYear);
+        }
+        var ids = meters.Select(m => Encoding.ASCII.GetBytes(m.MeterId)).ToArray();
+        var cityIndex = meters.Select(m => StableHash(m.City) & 0xFFFF).ToArray(); // string.GetHashCode differs per process
+        int firstDow = ((int)_o.Start.DayOfWeek + 6) % 7; // Monday = 0
+        var f = _o.Faults;
+        double tGap = f.Gap, tDup = tGap + f.Duplicate, tSpike = tDup + f.Spike, tBad = tSpike + f.Malformed, tFuture = tBad + f.Future;
+        long written = 0;
+        try
+        {
+            for (long k = 0; k < steps; k++)
+            {
+                long day = k / perDay;
+                int slot = (int)(k % perDay);
+                int weekend = (firstDow + day) % 7 >= 5 ? 1 : 0;
+                var fr = SimRandom.For(_o.Seed, 6, (ulong)k);
+                double frequencyBase = 50 + 0.02 * Noise(ref fr);
+                long baseMicros = Micros(k, interval);
+                for (int m = 0; m < meters.Length; m++)
+                {
+                    var meter = meters[m];
+                    var r = SimRandom.For(_o.Seed, 2, (ulong)(k * meters.Length + m));
+                    double u = r.NextDouble();
+                    long micros = baseMicros;
+                    if (u < tGap) { _faults.Add("gap", "readings", ids[m], micros, "not written", null); continue; }
+                    double avg = meter.AnnualKwh / (365.0 * perDay);
+                    double consumption = Math.Max(0.002, avg * shape[weekend, slot] * (1 + 0.25 * Noise(ref r)));
+                    double export = 0;
+                    if (meter.PvKwp > 0 && sun[day, slot] > 0)
+                    {
+                        var cr = SimRandom.For(_o.Seed, 5, (ulong)day * 65_536 + cityIndex[m]);
+                        double cloud = 0.25 + 0.75 * cr.NextDouble();
+                        double production = Math.Max(0, meter.PvKwp * hours * sun[day, slot] * cloud * (1 + 0.1 * Noise(ref r)));
+                        double net = consumption - production;
+                        if (net < 0) { export = -net; consumption = 0; } else consumption = net;
+                    }
+                    bool spike = u >= tDup && u < tSpike;
+                    if (spike) consumption *= 20 + 30 * r.NextDouble();
+                    if (u >= tBad && u < tFuture) micros += TenYearsMicros;
+                    double voltage = 230 + 2.0 * Noise(ref r) + (export > 0 ? 1.5 : 0);
+                    double pf = Math.Clamp(meter.PowerFactor + 0.01 * Noise(ref r), 0.5, 1.0);
+                    double current = consumption / hours * 1000 / (voltage * pf * meter.Phases);
+                    double frequency = frequencyBase + 0.002 * Noise(ref r);
+                    int variant = u >= tSpike && u < tBad ? r.Next(5) : -1;
+                    foreach (var w in writers)
+                    {
+                        if (variant == 3) { w.RawLine(Encoding.ASCII.GetBytes($"#garbage {r.NextUInt64():x16}")); continue; }
+                        w.BeginRow();
+                        w.Text(variant == 4 ? [] : ids[m]);
+                        if (variant == 1) w.Text("2026-02-30T25:61:00Z"u8); else w.Timestamp(micros);
+                        if (variant == 0) w.Text("12.3.4"u8); else w.Fixed(Scale(consumption, 3), 3);
+                        if (variant == 2) { w.EndRow(truncated: true); continue; }
+                        if (meter.PvKwp > 0) w.Fixed(Scale(export, 3), 3); else w.Null();
+                        w.Fixed(Scale(voltage, 1), 1);
+                        w.Fixed(Scale(current, 2), 2);
+                        w.Fixed(Scale(pf, 3), 3);
+                        w.Fixed(Scale(frequency, 3), 3);
+                        w.EndRow();
+                    }
+                    written++;
+                    if (variant >= 0) _faults.Add("malformed", "readings", ids[m], micros, MalformedName(variant), writers);
+                    else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption x20..50", writers);
+                    else if (u >= tBad && u < tFuture) _faults.Add("future", "readings", ids[m], micros, "timestamp +10 years", writers);
+                    else if (u >= tGap && u < tDup)
+                    {
+                        foreach (var w in writers) w.RepeatLastRow();
+                        written++;
+                        _faults.Add("duplicate", "readings", ids[m], micros, "identical row repeated", writers);
+                    }
+                }
+                if ((k & 63) == 0) progress?.Report(0.9 * k / steps);
+            }
+        }
+        finally
+        {
+            foreach (var w in writers) w.Dispose();
+        }
+        return written;
+    }
+
+    private static ulong StableHash(string text)
+    {
+        ulong h = 14695981039346656037;
+        foreach (char c in text) h = (h ^ c) * 1099511628211;
+        return h;
+    }
+
+    private static string MalformedName(int variant) => variant switch
+    {
+        0 => "bad_number",
+        1 => "bad_timestamp",
+        2 => "truncated_record",
+        3 => "garbage_line",
+        _ => "empty_key",
+    };
+}
