@@ -69,7 +69,8 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         _ => 4,
     };
 
-    /// <summary>Empties the batch for reuse. Validity is cleared so a column the decoder never writes is null.</summary>
+    /// <summary>Empties the batch for reuse. Validity is cleared so a column the decoder never writes is null, and
+    /// engine columns (quality flags) start at zero for the checks to set bits in.</summary>
     public void Reset()
     {
         Count = 0;
@@ -77,6 +78,7 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         {
             if (_validity[c] is { } v) new Span<byte>(v.Pointer, (Capacity + 7) / 8).Clear();
             if (_data[c] is not null) ((int*)_values[c].Pointer)[0] = 0;
+            else if (Table.Columns[c].Source == ColumnSource.Engine) new Span<byte>(_values[c].Pointer, Capacity * WidthOf(Table.Columns[c].Kind)).Clear();
         }
     }
 

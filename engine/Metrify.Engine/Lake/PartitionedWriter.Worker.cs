@@ -18,6 +18,7 @@ public sealed partial class PartitionedWriter
         private readonly int _maxOpenFiles;
         private readonly Channel<(long Hour, ColumnBatch Batch)> _queue =
             Channel.CreateUnbounded<(long, ColumnBatch)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private const int IdleJobs = 4;
         private readonly Dictionary<long, OpenFile> _open = new();
         private readonly List<WrittenFile> _done = new();
         private readonly Thread _thread;
@@ -84,6 +85,23 @@ public sealed partial class PartitionedWriter
             }
             file.Rows += batch.Count;
             if (file.Encoder.BytesWritten >= _options.TargetFileBytes) Close(hour, file);
+            CloseIdle();
+        }
+
+        /// <summary>
+        /// An open file holds its row group's encoded pages in memory, so a partition that has had no rows for
+        /// <see cref="IdleJobs"/> jobs (in a time-ordered stream: an hour that is over) is closed. A late row for it
+        /// opens a new file with its own byte range.
+        /// </summary>
+        private void CloseIdle()
+        {
+            if (_open.Count <= 1) return;
+            List<long>? idle = null;
+            foreach (var (hour, f) in _open)
+                if (_tick - f.LastUse >= IdleJobs) (idle ??= new()).Add(hour);
+            if (idle is null) return;
+            idle.Sort();
+            foreach (var hour in idle) Close(hour, _open[hour]);
         }
 
         private OpenFile Open(long hour)

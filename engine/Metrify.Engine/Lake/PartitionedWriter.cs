@@ -16,6 +16,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private readonly TableSpec _table;
     private readonly ColumnBatchPool _pool;
     private readonly Dictionary<long, ColumnBatch> _pending = new();
+    private readonly HashSet<long> _touched = new();
     private readonly EncoderWorker[] _workers;
     private readonly int[] _order;
     private readonly long[] _hours;
@@ -56,10 +57,31 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         if (single && !_pending.ContainsKey(first))
         {
             Send(first, batch);
+            _touched.Add(first);
+            FlushIdle();
             return;
         }
         Scatter(batch);
         _pool.Return(batch);
+        FlushIdle();
+    }
+
+    /// <summary>
+    /// A pending partition that the latest batch did not touch has most likely seen its last rows (readings arrive
+    /// roughly in time order), so it goes to its encoder now rather than holding a batch; a late row simply
+    /// starts a new pending batch. This keeps row groups whole and memory flat for time-ordered streams.
+    /// </summary>
+    private void FlushIdle()
+    {
+        if (_pending.Count <= _touched.Count) { _touched.Clear(); return; }
+        foreach (var hour in _pending.Keys.Order().ToList())
+        {
+            if (_touched.Contains(hour)) continue;
+            var batch = _pending[hour];
+            _pending.Remove(hour);
+            Send(hour, batch);
+        }
+        _touched.Clear();
     }
 
     /// <summary>Gathers a mixed batch's rows into per-partition batches: a stable counting sort of the rows by
@@ -98,6 +120,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     {
         while (!rows.IsEmpty)
         {
+            _touched.Add(hour);
             if (!_pending.TryGetValue(hour, out var target))
             {
                 target = RentOrFlush();

@@ -14,7 +14,7 @@ public sealed record IngestOptions
     /// <summary>A record longer than this is quarantined as oversized, so garbage cannot grow memory.</summary>
     public int MaxRecordBytes { get; init; } = 1 << 20;
     /// <summary>Most Parquet files kept open at once per table; older ones are closed first.</summary>
-    public int MaxOpenFiles { get; init; } = 256;
+    public int MaxOpenFiles { get; init; } = 64;
 
     public IEnumerable<string> Validate()
     {

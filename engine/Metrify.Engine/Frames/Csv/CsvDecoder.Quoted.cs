@@ -45,10 +45,16 @@ public sealed partial class CsvDecoder
                 if (!closed)
                 {
                     if (!isFinalBlock && data.Length <= MaxRecordBytes) { Batch.DiscardRow(); return 0; }
-                    int end = data.Length;
-                    RejectRow(offset, data[..Math.Min(end, MaxRecordBytes)], QuarantineReason.BrokenRecord, "unterminated quoted field");
-                    LineNumber += newlines + 1;
-                    Stats.BytesSkipped += Math.Max(0, end - MaxRecordBytes);
+                    // No closing quote before the end (or within the record limit): only the first line is broken;
+                    // decoding resumes on the next line instead of swallowing the rest of the input.
+                    int nl = data.IndexOf((byte)'\n');
+                    int end = nl < 0 ? data.Length : nl + 1;
+                    var line = data[..(nl < 0 ? data.Length : nl)];
+                    if (line.Length != 0 && line[^1] == (byte)'\r') line = line[..^1];
+                    if (line.Length > MaxRecordBytes) line = line[..MaxRecordBytes];
+                    RejectRow(offset, line, QuarantineReason.BrokenRecord, "unterminated quoted field");
+                    LineNumber++;
+                    Stats.BytesSkipped += end - line.Length;
                     return end;
                 }
                 text = _unquoted.AsSpan(0, used);

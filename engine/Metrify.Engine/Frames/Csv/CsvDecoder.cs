@@ -74,7 +74,10 @@ public sealed partial class CsvDecoder : RecordDecoder
             int consumed = hit < 0 ? lineLength : lineLength + 1;
             if (line.Length != 0 && line[^1] == (byte)'\r') line = line[..^1];
             if (line.Length > MaxRecordBytes)
+            {
                 RejectRow(dataOffset + pos, line[..MaxRecordBytes], QuarantineReason.Oversized, $"record of {line.Length} bytes exceeds the limit of {MaxRecordBytes}");
+                Stats.BytesSkipped += line.Length - MaxRecordBytes;
+            }
             else if (line.IsEmpty)
                 Stats.BytesSkipped += consumed;
             else

@@ -72,7 +72,10 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
             if (line.Length != 0 && line[^1] == (byte)'\r') line = line[..^1];
             var trimmed = line.TrimEnd(" \t"u8);
             if (trimmed.Length > MaxRecordBytes)
+            {
                 RejectRow(dataOffset + pos, trimmed[..MaxRecordBytes], QuarantineReason.Oversized, $"record of {trimmed.Length} bytes exceeds the limit of {MaxRecordBytes}");
+                Stats.BytesSkipped += trimmed.Length - MaxRecordBytes;
+            }
             else if (trimmed.TrimStart(" \t"u8).IsEmpty)
                 Stats.BytesSkipped += trimmed.Length;
             else

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using Apache.Arrow;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+using Metrify.Engine.Frames.Csv;
+using Metrify.Engine.Pipeline;
+using ParquetSharp;
+using ParquetSharp.Arrow;
+
+namespace Metrify.Bench.Pipeline;
+
+/// <summary>Exploration: how Arrow C++ writer settings change the encode time of the same decoded rows.</summary>
+public static class EncodeVariants
+{
+    public static int Run(string[] args)
+    {
+        var path = args[0];
+        var head = new byte[64 << 10];
+        int h;
+        using (var f = File.OpenRead(path)) h = f.Read(head);
+        var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
+        using var pool = new ColumnBatchPool(detected.Table!, 65_536, 200);
+        using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
+        var keep = new List<ColumnBatch>();
+        var decoder = new CsvDecoder(detected.Layout!, pool, new Keep(keep), new QuarantineCollector(path, qpool, new Keep(new())));
+        var data = File.ReadAllBytes(path);
+        decoder.Decode(data.AsSpan(detected.HeaderBytes), detected.HeaderBytes, true);
+        decoder.Complete();
+        var batches = keep.Select(b => b.ToRecordBatch()).ToList();
+        var table = detected.Table!;
+        var present = Enumerable.Range(0, table.Columns.Count).Where(c => keep[0].NullCount(c) < keep[0].Count).ToArray();
+        var narrow = batches.Select(b => new RecordBatch(new Schema(present.Select(c => b.Schema.FieldsList[c]), null), present.Select(c => b.Column(c)), b.Length)).ToList();
+        foreach (var (name, dict, threads, useNarrow, page) in new[]
+        {
+            ("dict strings+ts", "some", false, false, 0),
+            ("dict all", "all", false, false, 0),
+            ("dict none", "none", false, false, 0),
+            ("dict some, threads", "some", true, false, 0),
+            ("dict all, threads", "all", true, false, 0),
+            ("narrow dict all", "all", false, true, 0),
+            ("narrow dict all threads", "all", true, true, 0),
+            ("dict all threads v2 pages", "all", true, false, 2),
+        })
+        {
+            for (int run = 0; run < 2; run++)
+            {
+                var file = Path.Combine(Path.GetTempPath(), "variant.parquet");
+                File.Delete(file);
+                var clock = Stopwatch.StartNew();
+                using var b = new WriterPropertiesBuilder().Compression(Compression.Zstd).CompressionLevel(3);
+                if (dict == "none") b.DisableDictionary();
+                if (dict == "some") foreach (var c in table.Columns) if (c.Kind == ColumnKind.Float64) b.DisableDictionary(c.Name);
+                if (page == 2) b.DataPageVersion(ParquetDataPageVersion.V2);
+                using var props = b.Build();
+                using var ap = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(threads).Build();
+                var list = useNarrow ? narrow : batches;
+                using (var w = new FileWriter(file, list[0].Schema, props, ap))
+                {
+                    int rows = 0;
+                    foreach (var rb in list)
+                    {
+                        if (rows == 0) w.NewBufferedRowGroup();
+                        w.WriteBufferedRecordBatch(rb);
+                        rows += rb.Length;
+                        if (rows >= 262_144) rows = 0;
+                    }
+                    w.Close();
+                }
+                if (run == 1) Console.WriteLine($"{name,-28} {clock.Elapsed.TotalSeconds:F3} s {new FileInfo(file).Length / 1e6:F1} MB");
+            }
+        }
+        return 0;
+    }
+
+    private sealed class Keep(List<ColumnBatch> list) : IBatchSink
+    {
+        public void Accept(ColumnBatch batch) => list.Add(batch);
+    }
+}

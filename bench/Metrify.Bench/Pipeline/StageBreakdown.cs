@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+using Metrify.Engine.Frames.Csv;
+using Metrify.Engine.Lake;
+using Metrify.Engine.Pipeline;
+
+namespace Metrify.Bench.Pipeline;
+
+/// <summary>
+/// Times the ingest of one file stage by stage, in process: read only, read + decode, read + decode + partition,
+/// and the whole ingest. Wall-clock, warm (each stage runs twice; the second run counts).
+/// </summary>
+public static class StageBreakdown
+{
+    public static int Run(string[] args)
+    {
+        var path = args[0];
+        var bytes = new FileInfo(path).Length;
+        Report("read", bytes, () => ReadOnly(path));
+        Report("read+decode", bytes, () => Decode(path, partition: false));
+        Report("read+decode+partition", bytes, () => Decode(path, partition: true));
+        Report("encode one file (decoded)", bytes, () => EncodeOnly(path, LakeCompression.Zstd));
+        Report("encode one file, no codec", bytes, () => EncodeOnly(path, LakeCompression.None));
+        Report("ingest (encode, publish)", bytes, () => Ingest(path));
+        return 0;
+    }
+
+    private static void Report(string stage, long bytes, Func<long> run)
+    {
+        run();
+        long before = GC.GetTotalAllocatedBytes(true);
+        var clock = Stopwatch.StartNew();
+        long rows = run();
+        double s = clock.Elapsed.TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(true) - before;
+        Console.WriteLine($"{stage,-28} {s,7:F3} s {rows / s / 1e6,8:F2} M rows/s {bytes / s / 1e6,8:F1} MB/s {allocated / (double)Math.Max(rows, 1),8:F3} B/row");
+    }
+
+    private static long ReadOnly(string path)
+    {
+        var buffer = new byte[4 << 20];
+        using var f = File.OpenRead(path);
+        long lines = 0;
+        int n;
+        while ((n = f.Read(buffer)) > 0) lines += buffer.AsSpan(0, n).Count((byte)'\n');
+        return lines;
+    }
+
+    private sealed class CountingSink(ColumnBatchPool pool, PartitionedWriter? writer) : IBatchSink
+    {
+        public long Rows;
+        public void Accept(ColumnBatch batch)
+        {
+            Rows += batch.Count;
+            if (writer is not null) writer.Accept(batch); else pool.Return(batch);
+        }
+    }
+
+    private static long Decode(string path, bool partition)
+    {
+        var head = new byte[64 << 10];
+        int h;
+        using (var f = File.OpenRead(path)) h = f.Read(head);
+        var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
+        using var pool = new ColumnBatchPool(detected.Table!, 65_536, 48);
+        using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
+        var nullEncoder = new NullWriter(pool);
+        var sink = new CountingSink(pool, null);
+        IBatchSink target = partition ? new PartitionOnly(pool) : sink;
+        var quarantine = new QuarantineCollector(path, qpool, new DiscardSink(qpool));
+        var decoder = new CsvDecoder(detected.Layout!, pool, target, quarantine);
+        var buffer = new byte[4 << 20];
+        using var file = File.OpenRead(path);
+        file.Position = detected.HeaderBytes;
+        long offset = detected.HeaderBytes;
+        int filled = 0;
+        while (true)
+        {
+            int n = file.Read(buffer, filled, buffer.Length - filled);
+            filled += n;
+            bool final = n == 0;
+            int used = decoder.Decode(buffer.AsSpan(0, filled), offset, final);
+            offset += used;
+            buffer.AsSpan(used, filled - used).CopyTo(buffer);
+            filled -= used;
+            if (final) break;
+        }
+        decoder.Complete();
+        if (target is PartitionOnly p) p.Complete();
+        GC.KeepAlive(nullEncoder);
+        return decoder.Stats.Rows;
+    }
+
+    private sealed class KeepSink : IBatchSink
+    {
+        public readonly List<ColumnBatch> Batches = new();
+        public void Accept(ColumnBatch batch) => Batches.Add(batch);
+    }
+
+    /// <summary>Decodes the file into memory first, then times only the Parquet encoding of all its rows into one file.</summary>
+    private static long EncodeOnly(string path, LakeCompression compression)
+    {
+        var head = new byte[64 << 10];
+        int h;
+        using (var f = File.OpenRead(path)) h = f.Read(head);
+        var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
+        using var pool = new ColumnBatchPool(detected.Table!, 65_536, 200);
+        using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
+        var keep = new KeepSink();
+        var decoder = new CsvDecoder(detected.Layout!, pool, keep, new QuarantineCollector(path, qpool, new DiscardSink(qpool)));
+        var data = File.ReadAllBytes(path);
+        decoder.Decode(data.AsSpan(detected.HeaderBytes), detected.HeaderBytes, true);
+        decoder.Complete();
+        var file = Path.Combine(Path.GetTempPath(), "metrify-encode-only.parquet");
+        File.Delete(file);
+        var clock = Stopwatch.StartNew();
+        using (var encoder = ParquetEncoders.Open(file, detected.Table!, new LakeOptions { Compression = compression }, new Dictionary<string, string>()))
+        {
+            foreach (var b in keep.Batches) encoder.Write(b.ToRecordBatch());
+            encoder.Close();
+        }
+        Console.WriteLine($"   (encode alone {clock.Elapsed.TotalSeconds:F3} s, {new FileInfo(file).Length / 1e6:F1} MB)");
+        long rows = keep.Batches.Sum(b => (long)b.Count);
+        foreach (var b in keep.Batches) pool.Return(b);
+        return rows;
+    }
+
+    private sealed class DiscardSink(ColumnBatchPool pool) : IBatchSink
+    {
+        public void Accept(ColumnBatch batch) => pool.Return(batch);
+    }
+
+    /// <summary>Partitioning without encoding: the partitioner's own cost.</summary>
+    private sealed class PartitionOnly(ColumnBatchPool pool) : IBatchSink
+    {
+        private readonly Dictionary<long, ColumnBatch> _pending = new();
+        private readonly long[] _hours = new long[65_536];
+        public void Accept(ColumnBatch batch)
+        {
+            var ts = batch.Int64Values(batch.Table.PartitionColumnIndex);
+            for (int i = 0; i < ts.Length; i++) _hours[i] = LakePaths.HourOf(ts[i]);
+            pool.Return(batch);
+        }
+        public void Complete() { foreach (var b in _pending.Values) pool.Return(b); }
+    }
+
+    private sealed class NullWriter(ColumnBatchPool pool) { public ColumnBatchPool Pool => pool; }
+
+    private static long Ingest(string path)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "metrify-stage-lake");
+        if (Directory.Exists(root)) Directory.Delete(root, true);
+        using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions());
+        var result = ingestor.IngestFile(path);
+        return result.Stats.Rows;
+    }
+}

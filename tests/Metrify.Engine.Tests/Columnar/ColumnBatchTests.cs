@@ -1,0 +1,91 @@
+using Apache.Arrow;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Tests.Columnar;
+
+public class ColumnBatchTests
+{
+    private static readonly TableSpec W = Tables.Weather;
+
+    private static void AddRow(ColumnBatch b, string id, long ts, double? temp, long start)
+    {
+        b.SetBytes(0, System.Text.Encoding.UTF8.GetBytes(id));
+        b.SetInt64(1, ts);
+        if (temp is { } t) b.SetDouble(2, t);
+        b.CommitRow(start, start + 10);
+    }
+
+    [Fact]
+    public void Arrow_view_shares_the_buffers_and_reports_nulls()
+    {
+        using var batch = new ColumnBatch(W, 16);
+        AddRow(batch, "DWD-1", 1_000_000, 1.5, 0);
+        AddRow(batch, "DWD-22", 2_000_000, null, 10);
+        var written = new bool[W.Columns.Count];
+        written[0] = written[1] = written[2] = true;
+        batch.FillUnwrittenOffsets(written);
+        using var rb = batch.ToRecordBatch();
+        Assert.Equal(2, rb.Length);
+        var ids = (StringArray)rb.Column(0);
+        Assert.Equal("DWD-22", ids.GetString(1));
+        var temps = (DoubleArray)rb.Column(2);
+        Assert.Equal(1.5, temps.GetValue(0));
+        Assert.Null(temps.GetValue(1));
+        Assert.Equal(1, temps.NullCount);
+        Assert.Equal(2, rb.Column(3).NullCount); // a column nobody wrote is all null
+        Assert.Equal(0, ((Int32Array)rb.Column(W.QualityFlagsIndex)).GetValue(1));
+    }
+
+    [Fact]
+    public void A_discarded_row_leaves_no_trace()
+    {
+        using var batch = new ColumnBatch(W, 16);
+        batch.SetBytes(0, "garbage-garbage"u8);
+        batch.SetDouble(2, 99);
+        batch.DiscardRow();
+        AddRow(batch, "ok", 5, null, 0);
+        Assert.Equal(1, batch.Count);
+        Assert.Equal("ok"u8.ToArray(), batch.GetBytes(0, 0).ToArray());
+        Assert.False(batch.IsValid(2, 0));
+    }
+
+    [Fact]
+    public void AppendRows_gathers_selected_rows_with_strings_and_validity()
+    {
+        using var source = new ColumnBatch(W, 16);
+        for (int i = 0; i < 10; i++) AddRow(source, new string('x', i + 1), i, i % 3 == 0 ? null : i, i * 10);
+        using var target = new ColumnBatch(W, 16);
+        target.AppendRows(source, [9, 3, 4]);
+        Assert.Equal(3, target.Count);
+        Assert.Equal(new string('x', 10), System.Text.Encoding.UTF8.GetString(target.GetBytes(0, 0)));
+        Assert.Equal(4, target.GetBytes(0, 1).Length);
+        Assert.False(target.IsValid(2, 1));
+        Assert.Equal(4.0, target.DoubleValues(2)[2]);
+        Assert.Equal([90L, 30, 40], target.RowStarts.ToArray());
+    }
+
+    [Fact]
+    public void Strings_longer_than_the_initial_buffer_grow_it()
+    {
+        using var batch = new ColumnBatch(W, 4);
+        var big = new string('y', 100_000);
+        AddRow(batch, big, 1, 1, 0);
+        AddRow(batch, "z", 2, 2, 10);
+        Assert.Equal(big.Length, batch.GetBytes(0, 0).Length);
+        Assert.Equal("z"u8.ToArray(), batch.GetBytes(0, 1).ToArray());
+    }
+
+    [Fact]
+    public void Pool_bounds_the_batches_in_flight()
+    {
+        using var pool = new ColumnBatchPool(W, 1024, 2);
+        Assert.True(pool.TryRent(out var a));
+        Assert.True(pool.TryRent(out var b));
+        Assert.False(pool.TryRent(out _));
+        pool.Return(a);
+        Assert.True(pool.TryRent(out var c));
+        Assert.Same(a, c);
+        pool.Return(b);
+        pool.Return(c);
+    }
+}
