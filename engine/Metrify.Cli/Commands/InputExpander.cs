@@ -24,7 +24,7 @@ internal static class InputExpander
                 var (root, pattern) = SplitGlob(argument);
                 var matcher = new Matcher(StringComparison.Ordinal);
                 matcher.AddInclude(pattern);
-                foreach (var f in matcher.GetResultsInFullPath(root)) found.Add(new InputFile(f, true));
+                foreach (var f in matcher.GetResultsInFullPath(root)) found.Add(new InputFile(f, false));
                 if (found.Count == 0) throw new OperatorException($"{argument}: no file matches.");
             }
             else if (Directory.Exists(argument))

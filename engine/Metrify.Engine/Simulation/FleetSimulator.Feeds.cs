@@ -26,13 +26,14 @@ public sealed partial class FleetSimulator
                     double load = op.PeakLoadMw * (0.55 + 0.4 * MeterModel.LoadShape(hour, weekend) / 2.1) * (1 + 0.02 * Noise(ref r));
                     double generation = load * (1 + 0.05 * Noise(ref r));
                     bool bad = r.NextDouble() < _o.Faults.Malformed;
+                    long localFrequency = Scale(frequency + 0.003 * Noise(ref r), 3), voltage = Scale(380 + 4 * Noise(ref r), 1);
                     foreach (var w in writers)
                     {
                         w.BeginRow();
                         w.Text(ids[o]);
                         w.Timestamp(micros);
-                        if (bad) w.Text("fifty"u8); else w.Fixed(Scale(frequency + 0.003 * Noise(ref r), 3), 3);
-                        w.Fixed(Scale(380 + 4 * Noise(ref r), 1), 1);
+                        if (bad) w.Text("fifty"u8); else w.Fixed(localFrequency, 3);
+                        w.Fixed(voltage, 1);
                         w.Fixed(Scale(load, 1), 1);
                         w.Fixed(Scale(generation, 1), 1);
                         w.Fixed(Scale(op.CapacityMw, 1), 1);
@@ -72,16 +73,20 @@ public sealed partial class FleetSimulator
                     double temperature = stations[s].BaseTemp + 4 * Math.Sin(Math.PI * (hour - 9) / 12) - cloud / 50 + Noise(ref r);
                     double rain = cloud > 70 ? Math.Max(0, (cloud - 70) / 15 * r.NextDouble()) : 0;
                     bool bad = r.NextDouble() < _o.Faults.Malformed;
+                    long humidity = Scale(Math.Clamp(75 + cloud / 5 + 5 * Noise(ref r), 20, 100), 0);
+                    long pressure = Scale(1013 - front * 25 + 2 * Noise(ref r), 1);
+                    long wind = Scale(Math.Max(0, 3 + front * 8 + 1.5 * Noise(ref r)), 1);
+                    long direction = Scale((225 + 40 * Noise(ref r) + 360) % 360, 0) % 360;
                     foreach (var w in writers)
                     {
                         w.BeginRow();
                         w.Text(ids[s]);
                         if (bad) w.Text("yesterday"u8); else w.Timestamp(micros);
                         w.Fixed(Scale(temperature, 1), 1);
-                        w.Fixed(Scale(Math.Clamp(75 + cloud / 5 + 5 * Noise(ref r), 20, 100), 0), 0);
-                        w.Fixed(Scale(1013 - front * 25 + 2 * Noise(ref r), 1), 1);
-                        w.Fixed(Scale(Math.Max(0, 3 + front * 8 + 1.5 * Noise(ref r)), 1), 1);
-                        w.Fixed(Scale((225 + 40 * Noise(ref r) + 360) % 360, 0), 0);
+                        w.Fixed(humidity, 0);
+                        w.Fixed(pressure, 1);
+                        w.Fixed(wind, 1);
+                        w.Fixed(direction, 0);
                         w.Fixed(Scale(rain, 1), 1);
                         w.Fixed(Scale(cloud, 0), 0);
                         w.EndRow();

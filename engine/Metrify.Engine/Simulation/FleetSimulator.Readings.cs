@@ -63,9 +63,10 @@ public sealed partial class FleetSimulator
                     double current = consumption / hours * 1000 / (voltage * pf * meter.Phases);
                     double frequency = frequencyBase + 0.002 * Noise(ref r);
                     int variant = u >= tSpike && u < tBad ? r.Next(5) : -1;
+                    ulong garbage = variant == 3 ? r.NextUInt64() : 0;
                     foreach (var w in writers)
                     {
-                        if (variant == 3) { w.RawLine(Encoding.ASCII.GetBytes($"#garbage {r.NextUInt64():x16}")); continue; }
+                        if (variant == 3) { w.RawLine(Encoding.ASCII.GetBytes($"#garbage {garbage:x16}")); continue; }
                         w.BeginRow();
                         w.Text(variant == 4 ? [] : ids[m]);
                         if (variant == 1) w.Text("2026-02-30T25:61:00Z"u8); else w.Timestamp(micros);

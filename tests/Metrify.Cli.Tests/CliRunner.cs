@@ -1,0 +1,53 @@
+using Metrify.Connectors.DuckDb;
+
+namespace Metrify.Cli.Tests;
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr);
+
+/// <summary>Runs the real CLI in-process and gives each test its own folder.</summary>
+public static class CliRunner
+{
+    public static CliResult Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public static CliResult Ok(params string[] args)
+    {
+        var r = Run(args);
+        Assert.True(r.ExitCode == 0, $"exit {r.ExitCode}: {r.Stderr}\n{r.Stdout}");
+        return r;
+    }
+
+    public static string TempDir() => Directory.CreateTempSubdirectory("metrify-cli-").FullName;
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Metrify.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Metrify.sln not found above the test binaries.");
+    }
+
+    public static T Scalar<T>(string lake, string sql)
+    {
+        using var duck = new DuckDbLake(lake);
+        return duck.Scalar<T>(sql);
+    }
+
+    public static List<object?[]> Rows(string lake, string sql)
+    {
+        using var duck = new DuckDbLake(lake);
+        using var reader = duck.Query(sql);
+        var rows = new List<object?[]>();
+        while (reader.Read())
+        {
+            var row = new object?[reader.FieldCount];
+            for (int i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
+    }
+}
