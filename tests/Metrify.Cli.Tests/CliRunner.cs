@@ -45,7 +45,16 @@ public static class CliRunner
         while (reader.Read())
         {
             var row = new object?[reader.FieldCount];
-            for (int i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            for (int i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                if (row[i] is Stream blob) // DuckDB hands out blobs as views valid only until the next row
+                {
+                    using var copy = new MemoryStream();
+                    blob.CopyTo(copy);
+                    row[i] = copy.ToArray();
+                }
+            }
             rows.Add(row);
         }
         return rows;

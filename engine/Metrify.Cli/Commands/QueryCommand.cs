@@ -99,9 +99,17 @@ internal static class QueryCommand
             float x => x.ToString("R", CultureInfo.InvariantCulture),
             DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             byte[] b => Convert.ToHexString(b),
+            Stream blob => Hex(blob),
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             var v => v.ToString(),
         };
+    }
+
+    private static string Hex(Stream blob)
+    {
+        using var copy = new MemoryStream();
+        blob.CopyTo(copy);
+        return Convert.ToHexString(copy.GetBuffer(), 0, (int)copy.Length);
     }
 
     private static void WriteJson(Utf8JsonWriter json, DbDataReader reader, int i)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test. Needs only the .NET 10 SDK: DuckDB is embedded (DuckDB.NET bundles it), and the suites start
+# whatever else they need themselves. Prints "N passed, N failed" at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+status=0
+
+dotnet build Metrify.sln -c Release 2>&1 | tail -3 || status=1
+# The whole suite, then the engine's once more with hardware intrinsics off, so the scalar fallbacks are tested too.
+dotnet test Metrify.sln -c Release --no-build 2>&1 | tee -a "$log" || status=1
+DOTNET_EnableHWIntrinsic=0 dotnet test tests/Metrify.Engine.Tests -c Release --no-build 2>&1 | tee -a "$log" || status=1
+
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+if [ "$passed" -eq 0 ]; then status=1; fi
+echo "$passed passed, $failed failed"
+exit $status

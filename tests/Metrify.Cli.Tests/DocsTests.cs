@@ -1,0 +1,64 @@
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Lake;
+using Metrify.Engine.Pipeline;
+
+namespace Metrify.Cli.Tests;
+
+/// <summary>docs/schema.md and metrify.sample.json must say what the code does.</summary>
+public class DocsTests
+{
+    public static string Render(TableSpec table)
+    {
+        var sb = new StringBuilder();
+        sb.Append("| column | Arrow type | Parquet type | unit | null | meaning |\n|---|---|---|---|---|---|\n");
+        foreach (var c in table.Columns)
+        {
+            var (arrow, parquet) = c.Kind switch
+            {
+                ColumnKind.Utf8 => ("utf8", "BYTE_ARRAY (STRING)"),
+                ColumnKind.Binary => ("binary", "BYTE_ARRAY"),
+                ColumnKind.TimestampMicros => ("timestamp[us, UTC]", "INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true)"),
+                ColumnKind.Float64 => ("float64", "DOUBLE"),
+                ColumnKind.Int32 => ("int32", "INT32"),
+                _ => ("int64", "INT64"),
+            };
+            sb.Append($"| `{c.Name}` | {arrow} | {parquet} | {c.Unit} | {(c.Nullable ? "yes" : "no")} | {c.Description} |\n");
+        }
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void Schema_doc_lists_every_table_exactly_as_the_code_defines_it()
+    {
+        var doc = File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "docs", "schema.md")).ReplaceLineEndings("\n");
+        foreach (var table in Tables.All)
+            Assert.True(doc.Contains(Render(table), StringComparison.Ordinal), $"docs/schema.md is out of date for {table.Name}:\n{Render(table)}");
+        foreach (var name in Tables.Reserved) Assert.Contains($"`{name}`", doc);
+        foreach (var flag in Enum.GetValues<QualityFlags>().Where(f => f != QualityFlags.None))
+            Assert.Contains($"| {System.Numerics.BitOperations.Log2((uint)flag)} | `{flag}` |", doc);
+        foreach (var reason in Enum.GetValues<Metrify.Engine.Frames.QuarantineReason>())
+            Assert.Contains($"`{Metrify.Engine.Frames.QuarantineReasons.Code(reason)}`", doc);
+    }
+
+    [Fact]
+    public void Sample_settings_hold_every_option_with_its_default()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "metrify.sample.json")));
+        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()) })
+        {
+            var json = sample.RootElement.GetProperty(section);
+            foreach (var p in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+            {
+                Assert.True(json.TryGetProperty(p.Name, out var value), $"metrify.sample.json lacks {section}:{p.Name}");
+                if (section == "Ingest" && p.Name == nameof(IngestOptions.EncoderThreads)) continue; // machine-dependent
+                Assert.Equal(Convert.ToString(p.GetValue(defaults), System.Globalization.CultureInfo.InvariantCulture),
+                    value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText().ToLowerInvariant() is var raw && (raw == "true" || raw == "false") ? char.ToUpperInvariant(raw[0]) + raw[1..] : value.GetRawText());
+            }
+        }
+        var settings = Metrify.Cli.Settings.MetrifySettings.Load(Path.Combine(CliRunner.RepoRoot(), "metrify.sample.json"), new Dictionary<string, string?>());
+        Assert.Equal(new LakeOptions(), settings.Lake);
+    }
+}
