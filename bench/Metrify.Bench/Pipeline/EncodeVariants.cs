@@ -30,6 +30,11 @@ public static class EncodeVariants
         var table = detected.Table!;
         var present = Enumerable.Range(0, table.Columns.Count).Where(c => keep[0].NullCount(c) < keep[0].Count).ToArray();
         var narrow = batches.Select(b => new RecordBatch(new Schema(present.Select(c => b.Schema.FieldsList[c]), null), present.Select(c => b.Column(c)), b.Length)).ToList();
+        if (args.Length > 1 && args[1] == "hourly")
+        {
+            RunHourly(table, batches, narrow, present);
+            return 0;
+        }
         foreach (var (name, dict, threads, useNarrow, page) in new[]
         {
             ("dict strings+ts", "some", false, false, 0),
@@ -70,6 +75,60 @@ public static class EncodeVariants
             }
         }
         return 0;
+    }
+
+    /// <summary>One file per hour, as the lake writes them: the per-file and per-column-chunk costs show.</summary>
+    private static void RunHourly(TableSpec table, List<RecordBatch> batches, List<RecordBatch> narrow, int[] present)
+    {
+        foreach (var (name, useNarrow, codec, nullDictOff) in new[]
+        {
+            ("hourly 22 cols zstd", false, Compression.Zstd, false),
+            ("hourly 22 cols zstd, null cols plain", false, Compression.Zstd, true),
+            ("hourly 22 cols snappy", false, Compression.Snappy, false),
+            ("hourly 22 cols none", false, Compression.Uncompressed, false),
+            ("hourly 8 cols zstd", true, Compression.Zstd, false),
+        })
+        {
+            for (int run = 0; run < 2; run++)
+            {
+                var dir = Path.Combine(Path.GetTempPath(), "variant-hourly");
+                if (Directory.Exists(dir)) Directory.Delete(dir, true);
+                Directory.CreateDirectory(dir);
+                var clock = Stopwatch.StartNew();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                using var b = new WriterPropertiesBuilder().Compression(codec);
+                if (codec == Compression.Zstd) b.CompressionLevel(3);
+                if (nullDictOff) for (int c = 0; c < table.Columns.Count; c++) if (!present.Contains(c)) { b.DisableDictionary(table.Columns[c].Name); b.DisableStatistics(table.Columns[c].Name); }
+                using var props = b.Build();
+                using var ap = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(true).Build();
+                var list = useNarrow ? narrow : batches;
+                FileWriter? w = null;
+                long currentHour = long.MinValue;
+                int files = 0;
+                foreach (var rb in list)
+                {
+                    var ts = (Apache.Arrow.TimestampArray)rb.Column(useNarrow ? System.Array.IndexOf(present, table.PartitionColumnIndex) : table.PartitionColumnIndex);
+                    int start = 0;
+                    while (start < rb.Length)
+                    {
+                        long hour = ts.Values[start] / 3_600_000_000L;
+                        int end = start;
+                        while (end < rb.Length && ts.Values[end] / 3_600_000_000L == hour) end++;
+                        if (hour != currentHour)
+                        {
+                            w?.Close(); w?.Dispose();
+                            w = new FileWriter(Path.Combine(dir, $"{files++}.parquet"), rb.Schema, props, ap);
+                            w.NewBufferedRowGroup();
+                            currentHour = hour;
+                        }
+                        w!.WriteBufferedRecordBatch(rb.Slice(start, end - start));
+                        start = end;
+                    }
+                }
+                w?.Close(); w?.Dispose();
+                if (run == 1) Console.WriteLine($"{name,-40} {clock.Elapsed.TotalSeconds:F3} s wall {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F3} s cpu, {files} files");
+            }
+        }
     }
 
     private sealed class Keep(List<ColumnBatch> list) : IBatchSink

@@ -70,6 +70,13 @@ public sealed unsafe partial class ColumnBatch
 
 public sealed unsafe partial class ColumnBatch
 {
+    /// <summary>Takes the last committed row out again (its validity bits cleared, its bytes left to be overwritten).</summary>
+    internal void RemoveLastRow()
+    {
+        Count--;
+        DiscardRow();
+    }
+
     /// <summary>Committed values of a fixed-width 64-bit column, writable (for late fix-ups on cold paths).</summary>
     internal Span<long> MutableInt64Values(int column) => new(_values[column].Pointer, Count);
 }

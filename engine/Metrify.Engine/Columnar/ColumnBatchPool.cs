@@ -8,9 +8,9 @@ namespace Metrify.Engine.Columnar;
 public sealed class ColumnBatchPool : IDisposable
 {
     private readonly Stack<ColumnBatch> _free = new();
-    private readonly SemaphoreSlim _available;
     private readonly List<ColumnBatch> _all = new();
-    private readonly Lock _lock = new();
+    private readonly object _lock = new();
+    private int _inUse;
 
     public ColumnBatchPool(TableSpec table, int batchRows, int maxBatches, NativeBufferPool? memory = null)
     {
@@ -19,46 +19,59 @@ public sealed class ColumnBatchPool : IDisposable
         BatchRows = batchRows;
         MaxBatches = maxBatches;
         Memory = memory ?? NativeBufferPool.Shared;
-        _available = new SemaphoreSlim(maxBatches, maxBatches);
     }
 
     public TableSpec Table { get; }
     public int BatchRows { get; }
     public int MaxBatches { get; }
     public NativeBufferPool Memory { get; }
-    public int Available => _available.CurrentCount;
+    public int Available
+    {
+        get { lock (_lock) return MaxBatches - _inUse; }
+    }
 
     /// <summary>Takes a batch if one is free right now.</summary>
     public bool TryRent(out ColumnBatch batch)
     {
-        if (!_available.Wait(0)) { batch = null!; return false; }
-        batch = TakeOrCreate();
-        return true;
+        lock (_lock)
+        {
+            if (_inUse == MaxBatches) { batch = null!; return false; }
+            batch = TakeOrCreate();
+            return true;
+        }
     }
 
-    /// <summary>Takes a batch, waiting for one to come back when all are in use.</summary>
-    public ColumnBatch Rent(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Takes a batch, waiting for one to come back when all are in use. A monitor wait, not a semaphore: the decoder
+    /// regularly outruns the encoders, and a spinning wait would burn the core they need.
+    /// </summary>
+    public ColumnBatch Rent()
     {
-        _available.Wait(cancellationToken);
-        return TakeOrCreate();
+        lock (_lock)
+        {
+            while (_inUse == MaxBatches) Monitor.Wait(_lock);
+            return TakeOrCreate();
+        }
     }
 
     private ColumnBatch TakeOrCreate()
     {
-        lock (_lock)
-        {
-            if (_free.TryPop(out var batch)) return batch;
-            batch = new ColumnBatch(Table, BatchRows, Memory);
-            _all.Add(batch);
-            return batch;
-        }
+        _inUse++;
+        if (_free.TryPop(out var batch)) return batch;
+        batch = new ColumnBatch(Table, BatchRows, Memory);
+        _all.Add(batch);
+        return batch;
     }
 
     public void Return(ColumnBatch batch)
     {
         batch.Reset();
-        lock (_lock) _free.Push(batch);
-        _available.Release();
+        lock (_lock)
+        {
+            _free.Push(batch);
+            _inUse--;
+            Monitor.Pulse(_lock);
+        }
     }
 
     public void Dispose()
@@ -69,6 +82,5 @@ public sealed class ColumnBatchPool : IDisposable
             _all.Clear();
             _free.Clear();
         }
-        _available.Dispose();
     }
 }

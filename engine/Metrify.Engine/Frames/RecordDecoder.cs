@@ -15,6 +15,7 @@ public abstract partial class RecordDecoder
     private readonly IBatchSink _sink;
     private readonly bool[] _written;
     private bool _anyGood;
+    private long _batchHour = long.MinValue;
 
     protected RecordDecoder(TableSpec table, ColumnBatchPool pool, IBatchSink sink, QuarantineCollector quarantine,
         int maxRecordBytes)
@@ -57,7 +58,31 @@ public abstract partial class RecordDecoder
         Stats.BytesAccepted += end - start;
         LastGoodTimestamp = timestamp;
         if (!_anyGood) FirstGood(timestamp);
-        if (Batch.IsFull) EmitBatch();
+        long hour = Lake.LakePaths.HourOf(timestamp);
+        if (hour != _batchHour) HourChanged(hour);
+        else if (Batch.IsFull) EmitBatch();
+    }
+
+    /// <summary>
+    /// Rows usually arrive in time order, so a batch is cut where the hour changes: the partitioner then passes whole
+    /// batches to the encoder instead of gathering rows. The row that starts the new hour moves to the next batch.
+    /// A batch less than an eighth full is not cut (input sorted by meter changes hour every few rows; its batches
+    /// are split by the partitioner instead).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void HourChanged(long hour)
+    {
+        if (Batch.Count == 1 || _batchHour == long.MinValue) { _batchHour = hour; return; }
+        if (Batch.Count - 1 < Batch.Capacity / 8)
+        {
+            if (Batch.IsFull) EmitBatch();
+            return; // stays a mixed batch
+        }
+        var next = _pool.Rent();
+        next.AppendRows(Batch, [Batch.Count - 1]);
+        Batch.RemoveLastRow();
+        EmitBatch(next);
+        _batchHour = hour;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -77,11 +102,12 @@ public abstract partial class RecordDecoder
         Quarantine.Add(Table.Name, LineNumber, start, reason, detail, raw, LastGoodTimestamp);
     }
 
-    private void EmitBatch()
+    private void EmitBatch(ColumnBatch? next = null)
     {
         Batch.FillUnwrittenOffsets(_written);
         _sink.Accept(Batch);
-        Batch = _pool.Rent();
+        Batch = next ?? _pool.Rent();
+        _batchHour = long.MinValue;
     }
 
     /// <summary>Hands on the last partial batch and the quarantine rows. Call once, after the final block.</summary>

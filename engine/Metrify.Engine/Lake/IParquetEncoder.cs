@@ -5,8 +5,8 @@ namespace Metrify.Engine.Lake;
 
 /// <summary>
 /// The one seam between the engine and a Parquet library: Arrow batches in, row groups of
-/// <see cref="LakeOptions.RowGroupRows"/> rows out, into one file. Implementations: <see cref="ParquetSharpEncoder"/>
-/// and <see cref="ParquetNetEncoder"/>; <see cref="ParquetEncoders.Open"/> picks one from the options.
+/// <see cref="LakeOptions.RowGroupRows"/> rows out, into one file. Implementations: <see cref="MetrifyParquetEncoder"/> (default),
+/// <see cref="ParquetSharpEncoder"/> and <see cref="ParquetNetEncoder"/>; <see cref="ParquetEncoders.Open"/> picks one from the options.
 /// </summary>
 public interface IParquetEncoder : IDisposable
 {
@@ -25,6 +25,7 @@ public static class ParquetEncoders
     public static IParquetEncoder Open(string path, TableSpec table, LakeOptions options, IReadOnlyDictionary<string, string> metadata) =>
         options.Encoder switch
         {
+            ParquetEncoderKind.Metrify => new MetrifyParquetEncoder(path, table, options, metadata),
             ParquetEncoderKind.ParquetSharp => new ParquetSharpEncoder(path, table, options, metadata),
             ParquetEncoderKind.ParquetNet => new ParquetNetEncoder(path, table, options, metadata),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Encoder, "Unknown encoder."),

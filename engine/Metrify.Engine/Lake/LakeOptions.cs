@@ -2,7 +2,9 @@ namespace Metrify.Engine.Lake;
 
 public enum ParquetEncoderKind
 {
-    /// <summary>Apache Arrow C++'s Parquet writer through ParquetSharp: the default, it is the faster (docs/benchmarks.md).</summary>
+    /// <summary>Metrify's own writer for the lake's flat tables: the default, the fastest (docs/benchmarks.md); zstd or none.</summary>
+    Metrify,
+    /// <summary>Apache Arrow C++'s Parquet writer through ParquetSharp.</summary>
     ParquetSharp,
     /// <summary>The fully managed Parquet.Net writer.</summary>
     ParquetNet,
@@ -22,7 +24,7 @@ public sealed record LakeOptions
 {
     /// <summary>Root folder of the lake; tables are folders below it.</summary>
     public string Root { get; init; } = "lake";
-    public ParquetEncoderKind Encoder { get; init; } = ParquetEncoderKind.ParquetSharp;
+    public ParquetEncoderKind Encoder { get; init; } = ParquetEncoderKind.Metrify;
     public LakeCompression Compression { get; init; } = LakeCompression.Zstd;
     /// <summary>Codec level; zstd 3 is fast and compact (Parquet.Net's own default, 19, is ~100x slower).</summary>
     public int CompressionLevel { get; init; } = 3;
@@ -39,6 +41,8 @@ public sealed record LakeOptions
         if (string.IsNullOrWhiteSpace(Root)) yield return "Lake:Root must name a folder.";
         if (RowGroupRows < 1) yield return $"Lake:RowGroupRows must be at least 1 (is {RowGroupRows}).";
         if (TargetFileBytes < 1 << 16) yield return $"Lake:TargetFileBytes must be at least 65536 (is {TargetFileBytes}).";
+        if (Encoder == ParquetEncoderKind.Metrify && Compression is not (LakeCompression.Zstd or LakeCompression.None))
+            yield return $"Lake:Compression {Compression} needs Lake:Encoder ParquetSharp or ParquetNet (the Metrify encoder writes Zstd or None).";
         int maxLevel = Compression switch { LakeCompression.Zstd => 22, LakeCompression.Gzip => 9, _ => int.MaxValue };
         if (CompressionLevel < 1 || CompressionLevel > maxLevel) yield return $"Lake:CompressionLevel {CompressionLevel} is out of range for {Compression} (1..{maxLevel}).";
     }

@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Lake.Internals;
+
+/// <summary>
+/// One column's rows of the row group being built: values in Arrow's physical layout (fixed width, or offsets plus
+/// bytes) and one validity byte per row, in pooled arrays that are reused for the next row group.
+/// </summary>
+internal sealed class ColumnChunkBuffer : IDisposable
+{
+    public ColumnChunkBuffer(ColumnSpec spec)
+    {
+        Spec = spec;
+        VarLen = spec.Kind is ColumnKind.Utf8 or ColumnKind.Binary;
+        Width = VarLen ? 0 : ColumnBatch.WidthOf(spec.Kind);
+        Values = ArrayPool<byte>.Shared.Rent(VarLen ? 1 << 16 : 1 << 16);
+        Valid = ArrayPool<byte>.Shared.Rent(1 << 13);
+        Offsets = ArrayPool<int>.Shared.Rent(VarLen ? 1 << 13 : 1);
+        Offsets[0] = 0;
+    }
+
+    public readonly ColumnSpec Spec;
+    public readonly bool VarLen;
+    public readonly int Width;
+    public int Rows { get; private set; }
+    public int ValidCount { get; private set; }
+    /// <summary>Fixed-width values (one slot per row, nulls included), or the var-len bytes.</summary>
+    public byte[] Values;
+    /// <summary>1 where the row has a value.</summary>
+    public byte[] Valid;
+    /// <summary>Var-len offsets, <see cref="Rows"/> + 1 of them.</summary>
+    public int[] Offsets;
+
+    public int DataBytes => VarLen ? Offsets[Rows] : Rows * Width;
+
+    public void Append(IArrowArray array, int offset, int count)
+    {
+        var data = array.Data;
+        EnsureRows(Rows + count);
+        var validity = data.Buffers[0].Span;
+        int start = data.Offset + offset;
+        var valid = Valid.AsSpan(Rows, count);
+        if (array.NullCount == 0 || validity.IsEmpty)
+        {
+            valid.Fill(1);
+            ValidCount += count;
+        }
+        else
+        {
+            int n = 0;
+            for (int i = 0; i < count; i++)
+            {
+                int bit = (validity[(start + i) >> 3] >> ((start + i) & 7)) & 1;
+                valid[i] = (byte)bit;
+                n += bit;
+            }
+            ValidCount += n;
+        }
+        if (VarLen)
+        {
+            var offsets = MemoryMarshal.Cast<byte, int>(data.Buffers[1].Span).Slice(start, count + 1);
+            var bytes = data.Buffers[2].Span[offsets[0]..offsets[count]];
+            EnsureBytes(Offsets[Rows] + bytes.Length);
+            bytes.CopyTo(Values.AsSpan(Offsets[Rows]));
+            int delta = Offsets[Rows] - offsets[0];
+            for (int i = 1; i <= count; i++) Offsets[Rows + i] = offsets[i] + delta;
+        }
+        else
+        {
+            EnsureBytes((Rows + count) * Width);
+            data.Buffers[1].Span.Slice(start * Width, count * Width).CopyTo(Values.AsSpan(Rows * Width));
+        }
+        Rows += count;
+    }
+
+    private void EnsureRows(int rows)
+    {
+        if (rows > Valid.Length) Valid = Grow(Valid, rows, Rows);
+        if (VarLen && rows + 1 > Offsets.Length) Offsets = Grow(Offsets, rows + 1, Rows + 1);
+    }
+
+    private void EnsureBytes(int bytes)
+    {
+        if (bytes > Values.Length) Values = Grow(Values, bytes, DataBytes);
+    }
+
+    private static T[] Grow<T>(T[] array, int needed, int used)
+    {
+        var bigger = ArrayPool<T>.Shared.Rent(Math.Max(needed, array.Length * 2));
+        array.AsSpan(0, used).CopyTo(bigger);
+        ArrayPool<T>.Shared.Return(array);
+        return bigger;
+    }
+
+    public void Reset()
+    {
+        Rows = 0;
+        ValidCount = 0;
+        Offsets[0] = 0;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(Values);
+        ArrayPool<byte>.Shared.Return(Valid);
+        ArrayPool<int>.Shared.Return(Offsets);
+    }
+}

@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Lake.Internals;
+
+/// <summary>What the footer needs to know about one written column chunk.</summary>
+internal sealed record ColumnChunkMeta(
+    ColumnSpec Spec, bool Dictionary, long NumValues, long UncompressedBytes, long CompressedBytes,
+    long DataPageOffset, long DictionaryPageOffset, long NullCount, byte[]? Min, byte[]? Max);
+
+/// <summary>
+/// Encodes one column chunk: a dictionary page plus RLE_DICTIONARY data pages when the column has few distinct values
+/// (the usual case for meter data), PLAIN data pages otherwise; definition levels for nullable columns; statistics
+/// (null count, min, max) for every column but raw binary.
+/// </summary>
+internal sealed class ColumnChunkWriter : IDisposable
+{
+    private const int PageRows = 1 << 17;
+    private readonly ByteSink _body = new(1 << 16);
+    private readonly ByteSink _compressed = new(1 << 16);
+    private readonly ByteSink _header = new(256);
+    private readonly ThriftCompactWriter _thrift;
+    private readonly PageCompressor _compressor;
+    private int[] _indices = ArrayPool<int>.Shared.Rent(1 << 12);
+    private int[] _levels = ArrayPool<int>.Shared.Rent(1 << 12);
+    private int[] _slots = ArrayPool<int>.Shared.Rent(1 << 12);
+    private int[] _entries = ArrayPool<int>.Shared.Rent(1 << 12); // dictionary entry -> first row holding it
+
+    public ColumnChunkWriter(PageCompressor compressor)
+    {
+        _compressor = compressor;
+        _thrift = new ThriftCompactWriter(_header);
+    }
+
+    public ColumnChunkMeta Write(ColumnChunkBuffer column, Stream output)
+    {
+        int valid = column.ValidCount;
+        Ensure(ref _indices, valid);
+        Ensure(ref _entries, valid + 1);
+        int entries = BuildDictionary(column);
+        bool dictionary = entries >= 0;
+        long start = output.Position, dictionaryOffset = -1;
+        long uncompressed = 0;
+        if (dictionary)
+        {
+            dictionaryOffset = output.Position;
+            _body.Clear();
+            for (int e = 0; e < entries; e++) WritePlain(column, _entries[e]);
+            uncompressed += WritePage(output, PageType.Dictionary, entries, Encoding.Plain);
+        }
+        long dataOffset = output.Position;
+        int validSoFar = 0;
+        for (int first = 0; first < column.Rows || first == 0; first += PageRows)
+        {
+            int rows = Math.Min(PageRows, column.Rows - first);
+            _body.Clear();
+            int validInPage = WriteLevels(column, first, rows);
+            if (dictionary)
+            {
+                int width = Math.Max(1, RleHybrid.BitWidth(entries - 1));
+                _body.WriteByte((byte)width);
+                RleHybrid.Encode(_indices.AsSpan(validSoFar, validInPage), width, _body);
+            }
+            else
+            {
+                for (int r = first; r < first + rows; r++)
+                    if (column.Valid[r] != 0) WritePlain(column, r);
+            }
+            validSoFar += validInPage;
+            uncompressed += WritePage(output, PageType.Data, rows, dictionary ? Encoding.RleDictionary : Encoding.Plain);
+            if (column.Rows == 0) break;
+        }
+        var (min, max) = Statistics(column, dictionary ? entries : -1);
+        return new ColumnChunkMeta(column.Spec, dictionary, column.Rows, uncompressed, output.Position - start,
+            dataOffset, dictionaryOffset, column.Rows - valid, min, max);
+    }
+
+    private enum PageType { Data = 0, Dictionary = 2 }
+
+    private enum Encoding { Plain = 0, Rle = 3, RleDictionary = 8 }
+
+    /// <summary>Definition levels (1 = value present) for a nullable column, with their 4-byte length prefix.</summary>
+    private int WriteLevels(ColumnChunkBuffer column, int first, int rows)
+    {
+        var valid = column.Valid.AsSpan(first, rows);
+        int count = rows - valid.Count((byte)0);
+        if (!column.Spec.Nullable) return count;
+        int lengthAt = _body.Length;
+        _body.WriteInt32(0);
+        if (count == rows || count == 0) RleHybrid.Run(rows, count == 0 ? 0 : 1, 1, _body);
+        else
+        {
+            Ensure(ref _levels, rows);
+            for (int i = 0; i < rows; i++) _levels[i] = valid[i];
+            RleHybrid.Encode(_levels.AsSpan(0, rows), 1, _body);
+        }
+        _body.PatchInt32(lengthAt, _body.Length - lengthAt - 4);
+        return count;
+    }
+
+    private void WritePlain(ColumnChunkBuffer column, int row)
+    {
+        if (column.VarLen)
+        {
+            int from = column.Offsets[row], len = column.Offsets[row + 1] - from;
+            _body.WriteInt32(len);
+            _body.Write(column.Values.AsSpan(from, len));
+        }
+        else _body.Write(column.Values.AsSpan(row * column.Width, column.Width));
+    }
+
+    private long WritePage(Stream output, PageType type, int values, Encoding encoding)
+    {
+        var body = _compressor.Compress(_body.Written, _compressed);
+        _header.Clear();
+        _thrift.BeginStruct();
+        _thrift.I32(1, (int)type);
+        _thrift.I32(2, _body.Length);
+        _thrift.I32(3, body.Length);
+        if (type == PageType.Data)
+        {
+            _thrift.StructField(5);
+            _thrift.I32(1, values);
+            _thrift.I32(2, (int)encoding);
+            _thrift.I32(3, (int)Encoding.Rle);
+            _thrift.I32(4, (int)Encoding.Rle);
+            _thrift.EndStruct();
+        }
+        else
+        {
+            _thrift.StructField(7);
+            _thrift.I32(1, values);
+            _thrift.I32(2, (int)encoding);
+            _thrift.EndStruct();
+        }
+        _thrift.EndStruct();
+        output.Write(_header.Written);
+        output.Write(body);
+        return _header.Length + _body.Length;
+    }
+
+    /// <summary>
+    /// Fills <see cref="_indices"/> (one per present value) and <see cref="_entries"/> (first row of each distinct
+    /// value) and returns the number of entries, or -1 when the column has too many distinct values for a
+    /// dictionary to pay (more than a quarter of its values, or 65536).
+    /// </summary>
+    private int BuildDictionary(ColumnChunkBuffer column)
+    {
+        int valid = column.ValidCount;
+        if (valid == 0 || column.Spec.Kind == ColumnKind.Binary) return -1;
+        int limit = Math.Min(65_536, Math.Max(16, valid / 4));
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(32, Math.Min(valid, limit) * 2));
+        Ensure(ref _slots, size);
+        var slots = _slots.AsSpan(0, size);
+        slots.Clear(); // 0 = empty, else entry + 1
+        int shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
+        return column.VarLen ? DictionaryOfBytes(column, slots, shift, limit)
+            : column.Width == 8 ? DictionaryOf(MemoryMarshal.Cast<byte, ulong>(column.Values.AsSpan(0, column.Rows * 8)), column.Valid, slots, shift, limit)
+            : DictionaryOf(MemoryMarshal.Cast<byte, uint>(column.Values.AsSpan(0, column.Rows * 4)), column.Valid, slots, shift, limit);
+    }
+
+    /// <summary>Open addressing on the value's bits (Fibonacci hashing); specialised per width so the loop inlines.</summary>
+    private int DictionaryOf<T>(ReadOnlySpan<T> values, byte[] valid, Span<int> slots, int shift, int limit)
+        where T : unmanaged, IEquatable<T>, System.Numerics.IBinaryInteger<T>
+    {
+        var entries = _entries;
+        var indices = _indices;
+        int count = 0, k = 0, mask = slots.Length - 1;
+        for (int r = 0; r < values.Length; r++)
+        {
+            if (valid[r] == 0) continue;
+            T v = values[r];
+            int slot = (int)((ulong.CreateTruncating(v) * 0x9E3779B97F4A7C15) >> shift);
+            while (true)
+            {
+                int entry = slots[slot] - 1;
+                if (entry < 0)
+                {
+                    if (count == limit) return -1;
+                    slots[slot] = count + 1;
+                    entries[count] = r;
+                    indices[k++] = count++;
+                    break;
+                }
+                if (values[entries[entry]].Equals(v))
+                {
+                    indices[k++] = entry;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+        return count;
+    }
+
+    private int DictionaryOfBytes(ColumnChunkBuffer column, Span<int> slots, int shift, int limit)
+    {
+        int count = 0, k = 0, mask = slots.Length - 1;
+        for (int r = 0; r < column.Rows; r++)
+        {
+            if (column.Valid[r] == 0) continue;
+            var value = Bytes(column, r);
+            int slot = (int)(XxHash3.HashToUInt64(value) >> shift);
+            while (true)
+            {
+                int entry = slots[slot] - 1;
+                if (entry < 0)
+                {
+                    if (count == limit) return -1;
+                    slots[slot] = count + 1;
+                    _entries[count] = r;
+                    _indices[k++] = count++;
+                    break;
+                }
+                if (Bytes(column, _entries[entry]).SequenceEqual(value))
+                {
+                    _indices[k++] = entry;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+        return count;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> Bytes(ColumnChunkBuffer c, int row) => c.Values.AsSpan(c.Offsets[row], c.Offsets[row + 1] - c.Offsets[row]);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static ulong Fixed(ColumnChunkBuffer c, int row) => c.Width == 8
+        ? MemoryMarshal.Read<ulong>(c.Values.AsSpan(row * 8))
+        : MemoryMarshal.Read<uint>(c.Values.AsSpan(row * 4));
+
+    /// <summary>Min and max of the present values (of the dictionary entries when there is one), PLAIN-encoded.</summary>
+    private (byte[]? Min, byte[]? Max) Statistics(ColumnChunkBuffer c, int entries)
+    {
+        if (c.ValidCount == 0 || c.Spec.Kind == ColumnKind.Binary) return (null, null);
+        int minRow = -1, maxRow = -1;
+        int count = entries >= 0 ? entries : c.Rows;
+        for (int i = 0; i < count; i++)
+        {
+            int r = entries >= 0 ? _entries[i] : i;
+            if (c.Valid[r] == 0) continue;
+            if (minRow < 0) { minRow = maxRow = r; continue; }
+            if (Compare(c, r, minRow) < 0) minRow = r;
+            if (Compare(c, r, maxRow) > 0) maxRow = r;
+        }
+        return (Plain(c, minRow), Plain(c, maxRow));
+    }
+
+    private static int Compare(ColumnChunkBuffer c, int a, int b) => c.Spec.Kind switch
+    {
+        ColumnKind.Float64 => BitConverter.UInt64BitsToDouble(Fixed(c, a)).CompareTo(BitConverter.UInt64BitsToDouble(Fixed(c, b))),
+        ColumnKind.Int32 => ((int)Fixed(c, a)).CompareTo((int)Fixed(c, b)),
+        ColumnKind.Utf8 => Bytes(c, a).SequenceCompareTo(Bytes(c, b)),
+        _ => ((long)Fixed(c, a)).CompareTo((long)Fixed(c, b)),
+    };
+
+    private static byte[] Plain(ColumnChunkBuffer c, int row) =>
+        c.VarLen ? Bytes(c, row).ToArray() : c.Values.AsSpan(row * c.Width, c.Width).ToArray();
+
+    private static void Ensure(ref int[] array, int length)
+    {
+        if (array.Length >= length) return;
+        ArrayPool<int>.Shared.Return(array);
+        array = ArrayPool<int>.Shared.Rent(length);
+    }
+
+    public void Dispose()
+    {
+        _body.Dispose();
+        _compressed.Dispose();
+        _header.Dispose();
+        ArrayPool<int>.Shared.Return(_indices);
+        ArrayPool<int>.Shared.Return(_levels);
+        ArrayPool<int>.Shared.Return(_slots);
+        ArrayPool<int>.Shared.Return(_entries);
+    }
+}

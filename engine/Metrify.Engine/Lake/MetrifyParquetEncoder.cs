@@ -1,0 +1,98 @@
+using Apache.Arrow;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Lake.Internals;
+
+namespace Metrify.Engine.Lake;
+
+/// <summary>
+/// Metrify's own Parquet writer, for the lake's flat tables only: it knows our few column kinds, so a row group is
+/// buffered as plain column bytes and encoded in one pass per column (dictionary or PLAIN, RLE levels, zstd through
+/// a reused context), without the general machinery a library needs for nested types. Written because the lake's
+/// hourly partitions make many small files, where per-file and per-column-chunk setup dominated Arrow C++'s writer
+/// (docs/benchmarks.md). Tests read every file back with DuckDB and with Arrow C++ (ParquetSharp's reader).
+/// </summary>
+public sealed class MetrifyParquetEncoder : IParquetEncoder
+{
+    private static readonly byte[] Magic = "PAR1"u8.ToArray();
+    private readonly FileStream _stream;
+    private readonly TableSpec _table;
+    private readonly LakeOptions _options;
+    private readonly IReadOnlyDictionary<string, string> _metadata;
+    private readonly ColumnChunkBuffer[] _columns;
+    private readonly PageCompressor _compressor;
+    private readonly ColumnChunkWriter _writer;
+    private readonly List<(long Rows, long Offset, long Compressed, long Uncompressed, ColumnChunkMeta[] Columns)> _rowGroups = new();
+    private bool _closed;
+
+    public MetrifyParquetEncoder(string path, TableSpec table, LakeOptions options, IReadOnlyDictionary<string, string> metadata)
+    {
+        _table = table;
+        _options = options;
+        _metadata = metadata;
+        _compressor = new PageCompressor(options.Compression, options.CompressionLevel);
+        _writer = new ColumnChunkWriter(_compressor);
+        _columns = table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
+        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _stream.Write(Magic);
+    }
+
+    public long BytesWritten => _stream.Position;
+
+    private int PendingRows => _columns[0].Rows;
+
+    public void Write(RecordBatch batch)
+    {
+        int offset = 0;
+        while (offset < batch.Length)
+        {
+            int take = Math.Min(batch.Length - offset, _options.RowGroupRows - PendingRows);
+            for (int c = 0; c < _columns.Length; c++) _columns[c].Append(batch.Column(c), offset, take);
+            offset += take;
+            if (PendingRows == _options.RowGroupRows) FlushRowGroup();
+        }
+    }
+
+    private void FlushRowGroup()
+    {
+        if (PendingRows == 0) return;
+        long start = _stream.Position, uncompressed = 0;
+        var metas = new ColumnChunkMeta[_columns.Length];
+        for (int c = 0; c < _columns.Length; c++)
+        {
+            metas[c] = _writer.Write(_columns[c], _stream);
+            uncompressed += metas[c].UncompressedBytes;
+        }
+        _rowGroups.Add((PendingRows, start, _stream.Position - start, uncompressed, metas));
+        foreach (var column in _columns) column.Reset();
+    }
+
+    public void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        FlushRowGroup();
+        using var footer = new ByteSink(4096);
+        ParquetFooter.Write(new ThriftCompactWriter(footer), _table, _rowGroups, _compressor.Codec, Metadata());
+        _stream.Write(footer.Written);
+        Span<byte> length = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, footer.Length);
+        _stream.Write(length);
+        _stream.Write(Magic);
+        _stream.Flush();
+    }
+
+    private Dictionary<string, string> Metadata()
+    {
+        var kv = new Dictionary<string, string>(_table.ArrowSchema.Metadata);
+        foreach (var (k, v) in _metadata) kv[k] = v;
+        return kv;
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _writer.Dispose();
+        _compressor.Dispose();
+        foreach (var c in _columns) c.Dispose();
+    }
+}
