@@ -43,6 +43,8 @@ public class RoundTripTests
     [InlineData("readings.csv", "ParquetSharp")]
     [InlineData("readings.jsonl", "ParquetSharp")]
     [InlineData("readings.csv", "ParquetNet")]
+    [InlineData("readings.csv", "Metrify")]
+    [InlineData("readings.jsonl", "Metrify")]
     public void DuckDB_reads_back_exactly_what_was_generated(string file, string encoder)
     {
         var dir = CliRunner.TempDir();
@@ -89,6 +91,7 @@ public class RoundTripTests
     }
 
     [Theory]
+    [InlineData("Metrify")]
     [InlineData("ParquetSharp")]
     [InlineData("ParquetNet")]
     public void Parquet_files_carry_utc_microsecond_timestamps_and_the_schema_version(string encoder)
@@ -105,6 +108,29 @@ public class RoundTripTests
         Assert.Equal("1", CliRunner.Scalar<string>(lake, $"SELECT decode(value) FROM parquet_kv_metadata('{file}') WHERE decode(key) = 'metrify.schema_version'"));
         Assert.Equal("ZSTD", CliRunner.Scalar<string>(lake, $"SELECT DISTINCT compression FROM parquet_metadata('{file}') WHERE path_in_schema = 'temperature_celsius'"));
         Assert.Equal("TIMESTAMP WITH TIME ZONE", CliRunner.Scalar<string>(lake, "SELECT typeof(observation_timestamp) FROM weather LIMIT 1"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void Column_statistics_match_the_data_so_filters_prune_correctly()
+    {
+        var dir = CliRunner.TempDir();
+        CliRunner.Ok("simulate", "-o", Path.Combine(dir, "data"), "--meters", "30", "--days", "1", "--no-faults", "--format", "csv");
+        CliRunner.Ok("ingest", Path.Combine(dir, "data", "readings.csv"), "--lake", Path.Combine(dir, "lake"));
+        var lake = Path.Combine(dir, "lake");
+        var glob = Path.Combine(lake, "readings", "*", "*", "*.parquet");
+        foreach (var column in new[] { "voltage_v", "meter_id", "export_kwh" })
+        {
+            var stats = CliRunner.Rows(lake, $"SELECT file_name, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('{glob}') WHERE path_in_schema = '{column}'");
+            Assert.Equal(24, stats.Count);
+            foreach (var s in stats)
+            {
+                var actual = CliRunner.Rows(lake, $"SELECT min({column})::VARCHAR, max({column})::VARCHAR, count(*) - count({column}) FROM read_parquet('{s[0]}')")[0];
+                Assert.Equal(actual[0], s[1]);
+                Assert.Equal(actual[1], s[2]);
+                Assert.Equal(Convert.ToInt64(actual[2]), Convert.ToInt64(s[3]));
+            }
+        }
         Directory.Delete(dir, true);
     }
 

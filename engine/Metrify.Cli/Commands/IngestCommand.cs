@@ -17,7 +17,7 @@ internal static class IngestCommand
         var config = CommonOptions.Config();
         var lake = CommonOptions.Lake();
         var table = new Option<string?>("--table") { Description = "Decode every input into this table instead of detecting it." };
-        var encoder = new Option<string?>("--encoder") { Description = "Parquet encoder: ParquetSharp or ParquetNet (setting Lake:Encoder)." };
+        var encoder = new Option<string?>("--encoder") { Description = "Parquet encoder: Metrify, ParquetSharp or ParquetNet (setting Lake:Encoder)." };
         var compression = new Option<string?>("--compression") { Description = "zstd, snappy, lz4, gzip or none (setting Lake:Compression)." };
         var level = new Option<int?>("--compression-level") { Description = "Codec level (setting Lake:CompressionLevel)." };
         var rowGroup = new Option<int?>("--row-group-rows") { Description = "Rows per row group (setting Lake:RowGroupRows)." };

@@ -1,0 +1,123 @@
+using Apache.Arrow;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Lake;
+
+namespace Metrify.Engine.Tests.Lake;
+
+/// <summary>Every encoder's files read back identically by two independent readers: Arrow C++ and Parquet.Net.</summary>
+public class ParquetEncoderTests
+{
+    private static ColumnBatch Batch(TableSpec table, int rows, int seed)
+    {
+        var r = new Random(seed);
+        var batch = new ColumnBatch(table, rows);
+        var written = new bool[table.Columns.Count];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int c = 0; c < table.Columns.Count; c++)
+            {
+                var spec = table.Columns[c];
+                if (spec.Source == ColumnSource.Engine) continue;
+                written[c] = true;
+                bool isNull = spec.Nullable && r.Next(5) == 0;
+                if (isNull) { batch.SetNull(c); continue; }
+                switch (spec.Kind)
+                {
+                    case ColumnKind.Utf8: batch.SetBytes(c, System.Text.Encoding.UTF8.GetBytes($"id-{r.Next(i % 7 == 0 ? 100_000 : 40)}-é")); break;
+                    case ColumnKind.Binary: batch.SetBytes(c, [(byte)r.Next(256), 0, (byte)i]); break;
+                    case ColumnKind.TimestampMicros: batch.SetInt64(c, 1_767_571_200_000_000 + r.Next(0, 3_600) * 1_000_000L + (i % 3)); break;
+                    case ColumnKind.Float64: batch.SetDouble(c, i % 11 == 0 ? r.NextDouble() * 1e6 - 5e5 : Math.Round(r.NextDouble() * 10, 1)); break;
+                    case ColumnKind.Int32: batch.SetInt32(c, r.Next(-5, 5)); break;
+                    default: batch.SetInt64(c, r.NextInt64(-1_000_000_000_000, 1_000_000_000_000)); break;
+                }
+            }
+            batch.CommitRow(i * 10, i * 10 + 9);
+        }
+        batch.FillUnwrittenOffsets(written);
+        return batch;
+    }
+
+    private static List<object?[]> ReadWithArrowCpp(string path)
+    {
+        using var reader = new ParquetSharp.Arrow.FileReader(path);
+        using var batches = reader.GetRecordBatchReader();
+        var rows = new List<object?[]>();
+        RecordBatch? b;
+        while ((b = batches.ReadNextRecordBatchAsync().AsTask().GetAwaiter().GetResult()) is not null)
+        {
+            using (b)
+            for (int i = 0; i < b.Length; i++)
+                rows.Add(Enumerable.Range(0, b.ColumnCount).Select(c => Value(b.Column(c), i)).ToArray());
+        }
+        return rows;
+    }
+
+    private static object? Value(IArrowArray array, int i) => array.IsNull(i) ? null : array switch
+    {
+        StringArray s => s.GetString(i),
+        BinaryArray bin => Convert.ToHexString(bin.GetBytes(i)),
+        TimestampArray t => t.Values[i],
+        DoubleArray d => d.Values[i],
+        Int32Array n => n.Values[i],
+        Int64Array l => l.Values[i],
+        _ => throw new InvalidOperationException(array.GetType().Name),
+    };
+
+    private static List<object?[]> Expected(ColumnBatch batch)
+    {
+        using var rb = batch.ToRecordBatch();
+        return Enumerable.Range(0, rb.Length).Select(i => Enumerable.Range(0, rb.ColumnCount).Select(c => Value(rb.Column(c), i)).ToArray()).ToList();
+    }
+
+    [Theory]
+    [InlineData(ParquetEncoderKind.Metrify, "readings")]
+    [InlineData(ParquetEncoderKind.Metrify, "quarantine")]
+    [InlineData(ParquetEncoderKind.ParquetSharp, "readings")]
+    [InlineData(ParquetEncoderKind.ParquetNet, "quarantine")]
+    public void Arrow_cpp_reads_back_every_value(ParquetEncoderKind encoder, string tableName)
+    {
+        var table = Tables.Find(tableName)!;
+        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "t.parquet");
+        using var first = Batch(table, 3000, 1);
+        using var second = Batch(table, 2500, 2);
+        using (var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = encoder, RowGroupRows = 2000 }, new Dictionary<string, string> { ["k"] = "v" }))
+        {
+            using (var a = first.ToRecordBatch()) e.Write(a);
+            using (var b = second.ToRecordBatch()) e.Write(b);
+            e.Close();
+        }
+        var expected = Expected(first).Concat(Expected(second)).ToList();
+        var actual = ReadWithArrowCpp(path);
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i]);
+        using var file = new ParquetSharp.ParquetFileReader(path);
+        Assert.Equal(3, file.FileMetaData.NumRowGroups);
+        Assert.Equal("v", file.FileMetaData.KeyValueMetadata["k"]);
+        Assert.Equal(TableSpec.SchemaVersion, file.FileMetaData.KeyValueMetadata["metrify.schema_version"]);
+    }
+
+    [Fact]
+    public async Task Metrify_files_read_with_Parquet_Net_too()
+    {
+        var table = Tables.Weather;
+        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "w.parquet");
+        using var batch = Batch(table, 1000, 3);
+        using (var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
+        {
+            using var rb = batch.ToRecordBatch();
+            e.Write(rb);
+            e.Close();
+        }
+        await using var stream = File.OpenRead(path);
+        await using var reader = await Parquet.ParquetReader.CreateAsync(stream);
+        using var group = reader.OpenRowGroupReader(0);
+        var fields = reader.Schema.GetDataFields();
+        var temps = new double?[1000];
+        await group.ReadAsync<double>(fields[2], temps.AsMemory());
+        var expected = batch.DoubleValues(2).ToArray();
+        for (int i = 0; i < 1000; i++) Assert.Equal(batch.IsValid(2, i) ? expected[i] : null, temps[i]);
+        var ids = new string?[1000];
+        await group.ReadAsync(fields[0], ids.AsMemory());
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(batch.GetBytes(0, 999)), ids[999]);
+    }
+}
