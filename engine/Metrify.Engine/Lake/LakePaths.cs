@@ -12,6 +12,7 @@ public static class LakePaths
     public const string MetadataFolder = "_metrify";
 
     /// <summary>Hours since the epoch (floor), the partition key of an instant.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static long HourOf(long micros) => micros >= 0 ? micros / Utf8Timestamp.MicrosPerHour
         : -((-micros + Utf8Timestamp.MicrosPerHour - 1) / Utf8Timestamp.MicrosPerHour);
 

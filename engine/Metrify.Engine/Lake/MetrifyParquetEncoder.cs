@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Apache.Arrow;
 using Metrify.Engine.Columnar;
 using Metrify.Engine.Lake.Internals;
@@ -19,8 +20,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     private readonly LakeOptions _options;
     private readonly IReadOnlyDictionary<string, string> _metadata;
     private readonly ColumnChunkBuffer[] _columns;
-    private readonly PageCompressor _compressor;
-    private readonly ColumnChunkWriter _writer;
+    private readonly ChunkEncoders _encoders;
     private readonly List<(long Rows, long Offset, long Compressed, long Uncompressed, ColumnChunkMeta[] Columns)> _rowGroups = new();
     private bool _closed;
 
@@ -29,10 +29,11 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
         _table = table;
         _options = options;
         _metadata = metadata;
-        _compressor = new PageCompressor(options.Compression, options.CompressionLevel);
-        _writer = new ColumnChunkWriter(_compressor);
-        _columns = table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
-        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        _encoders = ChunkEncoders.Rent(options.Compression, options.CompressionLevel);
+        _columns = ColumnBuffers.Rent(table);
+        // Unbuffered: pages are assembled in memory and written whole, and a FileStream buffer per file would be
+        // an allocation per file (240 files an input, one per hour).
+        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
         _stream.Write(Magic);
     }
 
@@ -59,7 +60,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
         var metas = new ColumnChunkMeta[_columns.Length];
         for (int c = 0; c < _columns.Length; c++)
         {
-            metas[c] = _writer.Write(_columns[c], _stream);
+            metas[c] = _encoders.Writer.Write(_columns[c], _stream);
             uncompressed += metas[c].UncompressedBytes;
         }
         _rowGroups.Add((PendingRows, start, _stream.Position - start, uncompressed, metas));
@@ -72,7 +73,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
         _closed = true;
         FlushRowGroup();
         using var footer = new ByteSink(4096);
-        ParquetFooter.Write(new ThriftCompactWriter(footer), _table, _rowGroups, _compressor.Codec, Metadata());
+        ParquetFooter.Write(new ThriftCompactWriter(footer), _table, _rowGroups, _encoders.Compressor.Codec, Metadata());
         _stream.Write(footer.Written);
         Span<byte> length = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, footer.Length);
@@ -91,8 +92,62 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     public void Dispose()
     {
         _stream.Dispose();
-        _writer.Dispose();
-        _compressor.Dispose();
-        foreach (var c in _columns) c.Dispose();
+        ChunkEncoders.Return(_encoders);
+        ColumnBuffers.Return(_table, _columns);
+    }
+
+    /// <summary>
+    /// Row-group buffers per table, kept for the next file: a lake input opens a file per hour, and fresh
+    /// buffers per file would allocate (and first-touch) megabytes each time.
+    /// </summary>
+    private static class ColumnBuffers
+    {
+        private static readonly ConcurrentDictionary<TableSpec, ConcurrentBag<ColumnChunkBuffer[]>> Free = new();
+
+        public static ColumnChunkBuffer[] Rent(TableSpec table)
+        {
+            if (Free.GetOrAdd(table, _ => new()).TryTake(out var columns)) return columns;
+            return table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
+        }
+
+        public static void Return(TableSpec table, ColumnChunkBuffer[] columns)
+        {
+            var bag = Free.GetOrAdd(table, _ => new());
+            foreach (var c in columns) c.Reset();
+            if (bag.Count < 64) bag.Add(columns);
+            else foreach (var c in columns) c.Dispose();
+        }
+    }
+
+    /// <summary>A page writer and its zstd context, reused across files.</summary>
+    private sealed class ChunkEncoders(PageCompressor compressor)
+    {
+        private static readonly ConcurrentBag<ChunkEncoders> Free = new();
+
+        public PageCompressor Compressor { get; } = compressor;
+        public ColumnChunkWriter Writer { get; } = new(compressor);
+
+        public static ChunkEncoders Rent(LakeCompression compression, int level)
+        {
+            var kept = new List<ChunkEncoders>();
+            ChunkEncoders? found = null;
+            while (found is null && Free.TryTake(out var e))
+            {
+                if (e.Compressor.Compression == compression && e.Compressor.Level == level) found = e;
+                else kept.Add(e);
+            }
+            foreach (var e in kept) Free.Add(e);
+            return found ?? new ChunkEncoders(new PageCompressor(compression, level));
+        }
+
+        public static void Return(ChunkEncoders encoders)
+        {
+            if (Free.Count < 16) Free.Add(encoders);
+            else
+            {
+                encoders.Writer.Dispose();
+                encoders.Compressor.Dispose();
+            }
+        }
     }
 }

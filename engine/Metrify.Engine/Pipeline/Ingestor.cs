@@ -10,11 +10,12 @@ using Metrify.Engine.Lake;
 namespace Metrify.Engine.Pipeline;
 
 /// <summary>
-/// Ingests files into the lake: streams each through one reused buffer, decodes it on the calling thread,
-/// encodes Parquet on background threads, then publishes the files and the ledger entry. Column memory is pooled
-/// per table for the life of the ingestor, so a run of many files touches fresh memory once.
+/// Ingests files into the lake: splits each into segments at line boundaries, decodes the segments in parallel
+/// (each streamed through its own reused buffer), encodes Parquet on background threads, then publishes the
+/// files and the ledger entry. Column memory is pooled per table for the life of the ingestor, so a run of many
+/// files touches fresh memory once.
 /// </summary>
-public sealed class Ingestor : IDisposable
+public sealed partial class Ingestor : IDisposable
 {
     private readonly LakeOptions _lake;
     private readonly IngestOptions _options;
@@ -46,57 +47,49 @@ public sealed class Ingestor : IDisposable
     }
 
     /// <param name="forcedTable">Decode into this table instead of detecting it.</param>
-    /// <param name="progress">Receives the bytes read so far.</param>
+    /// <param name="progress">Receives the bytes decoded so far.</param>
     public IngestResult IngestFile(string path, TableSpec? forcedTable = null, IProgress<long>? progress = null,
         CancellationToken cancellationToken = default)
     {
         var clock = Stopwatch.StartNew();
         using var file = OpenInput(path);
         long length = RandomAccess.GetLength(file);
-        var buffer = _buffer.AsSpan(0, _options.ReadBufferBytes);
-        int filled = ReadFull(file, buffer, 0);
-        var hash = new XxHash3();
-        hash.Append(buffer[..filled]);
-        var detected = InputDetector.Detect(path, buffer[..filled], forcedTable);
+        var head = _buffer.AsSpan(0, (int)Math.Min(_options.ReadBufferBytes, Math.Max(length, 1)));
+        int filled = ReadFull(file, head, 0);
+        var detected = InputDetector.Detect(path, head[..filled], forcedTable);
         if (detected.Table is null)
             return new IngestResult { Path = path, Bytes = length, Format = detected.Format, Skipped = detected.Problem, Elapsed = clock.Elapsed };
 
         var table = detected.Table;
-        var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        using var writer = new PartitionedWriter(table, PoolFor(table), _lake, tempPrefix, _options.EncoderThreads, _options.MaxOpenFiles);
-        using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, PoolFor(Tables.Quarantine), _lake, tempPrefix + "-q", 1, 16);
-        var quarantine = new QuarantineCollector(path, PoolFor(Tables.Quarantine), quarantineWriter);
-        RecordDecoder decoder = detected.Format == InputFormat.Csv
-            ? new CsvDecoder(detected.Layout!, PoolFor(table), writer, quarantine, 2, _options.MaxRecordBytes)
-            : new JsonLinesDecoder(table, PoolFor(table), writer, quarantine, _options.MaxRecordBytes);
-
-        long offset = detected.HeaderBytes;  // source offset of buffer[start]
-        int start = detected.HeaderBytes;
-        long read = filled;
-        decoder.Stats.BytesSkipped += detected.HeaderBytes;
-        while (true)
+        PoolFor(table);
+        PoolFor(Tables.Quarantine); // pools are made here, not on the segment threads
+        var segments = PlanSegments(file, length, detected.HeaderBytes);
+        var tracker = new ProgressTracker(progress);
+        var results = DecodeSegments(path, file, detected, segments, tracker, cancellationToken);
+        if (segments.Count > 1 && results.Any(r => r.SawQuote))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            bool final = read >= length;
-            int used = decoder.Decode(buffer[start..filled], offset, final);
-            start += used;
-            offset += used;
-            progress?.Report(offset);
-            if (final) break;
-            // Keep the incomplete record, move it to the front, fill the rest.
-            int keep = filled - start;
-            buffer[start..filled].CopyTo(buffer);
-            int got = ReadFull(file, buffer, keep, read);
-            hash.Append(buffer.Slice(keep, got));
-            read += got;
-            filled = keep + got;
-            start = 0;
-            if (got == 0) { read = length; }
+            // A quoted CSV field may hold a line break, so a segment boundary may have cut a record: decode again
+            // as one segment. Quotes are rare in meter data; correctness first.
+            foreach (var r in results) r.Discard();
+            segments = [new Segment(detected.HeaderBytes, length, 0, 0)];
+            results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), cancellationToken);
         }
-        decoder.Complete();
-        var files = writer.Complete();
-        files.AddRange(quarantineWriter.Complete());
-        var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
+
+        var stats = new DecodeStats { BytesSkipped = detected.HeaderBytes };
+        var details = new Dictionary<QuarantineReason, string>();
+        var files = new List<WrittenFile>();
+        var contentHash = new XxHash3();
+        contentHash.Append(head[..detected.HeaderBytes]);
+        Span<byte> h = stackalloc byte[8];
+        foreach (var r in results)
+        {
+            stats.Add(r.Stats);
+            foreach (var (reason, detail) in r.FirstDetails) details.TryAdd(reason, detail);
+            files.AddRange(r.Files);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(h, r.Hash);
+            contentHash.Append(h);
+        }
+        var sourceKey = LakePaths.SourceKey(path, contentHash.GetCurrentHashAsUInt64());
         var published = LakePublisher.Publish(_lake, path, sourceKey, length, files);
         return new IngestResult
         {
@@ -104,9 +97,9 @@ public sealed class Ingestor : IDisposable
             Bytes = length,
             Format = detected.Format,
             Table = table,
-            Stats = decoder.Stats,
+            Stats = stats,
             ExtraColumns = detected.Layout?.ExtraColumns ?? [],
-            FirstQuarantineDetails = quarantine.FirstDetails,
+            FirstQuarantineDetails = details,
             Files = published,
             SourceKey = sourceKey,
             Elapsed = clock.Elapsed,

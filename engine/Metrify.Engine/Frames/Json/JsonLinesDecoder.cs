@@ -41,6 +41,9 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
         Array.Fill(_predicted, -1);
     }
 
+    /// <summary>For a segment that starts further into the input.</summary>
+    public void SetFirstLine(long line) => LineNumber = line;
+
     public override int Decode(ReadOnlySpan<byte> data, long dataOffset, bool isFinalBlock)
     {
         int pos = 0;
@@ -70,13 +73,13 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
             int consumed = nl < 0 ? rest.Length : nl + 1;
             var line = rest[..(nl < 0 ? rest.Length : nl)];
             if (line.Length != 0 && line[^1] == (byte)'\r') line = line[..^1];
-            var trimmed = line.TrimEnd(" \t"u8);
+            var trimmed = line.Length != 0 && line[^1] == (byte)'}' ? line : line.TrimEnd(" \t"u8);
             if (trimmed.Length > MaxRecordBytes)
             {
                 RejectRow(dataOffset + pos, trimmed[..MaxRecordBytes], QuarantineReason.Oversized, $"record of {trimmed.Length} bytes exceeds the limit of {MaxRecordBytes}");
                 Stats.BytesSkipped += trimmed.Length - MaxRecordBytes;
             }
-            else if (trimmed.TrimStart(" \t"u8).IsEmpty)
+            else if (trimmed.IsEmpty || (trimmed[0] != (byte)'{' && trimmed.TrimStart(" \t"u8).IsEmpty))
                 Stats.BytesSkipped += trimmed.Length;
             else
                 DecodeLine(trimmed, dataOffset + pos);

@@ -84,6 +84,7 @@ public static class Utf8Timestamp
         return a <= 9 && b <= 9;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int DaysInMonth(int year, int month) => month switch
     {
         2 => (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)) ? 29 : 28,
@@ -92,6 +93,7 @@ public static class Utf8Timestamp
     };
 
     /// <summary>Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long DaysFromCivil(int year, int month, int day)
     {
         year -= month <= 2 ? 1 : 0;

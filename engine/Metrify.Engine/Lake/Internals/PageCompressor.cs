@@ -16,6 +16,7 @@ internal sealed class PageCompressor : IDisposable
     }
 
     public LakeCompression Compression { get; }
+    public int Level => _zstd?.Level ?? 0;
 
     /// <summary>Parquet's codec id: ZSTD = 6, UNCOMPRESSED = 0.</summary>
     public int Codec => Compression == LakeCompression.Zstd ? 6 : 0;

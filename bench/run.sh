@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every benchmark behind docs/benchmarks.md, with the exact commands. Takes about 10 minutes on 2 cores.
+#   bash bench/run.sh            micro-benchmarks, stage breakdown and the end-to-end comparison with DuckDB
+#   bash bench/run.sh compare    only the end-to-end comparison
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }   # GNU time: peak RSS of a child
+
+dotnet build Metrify.sln -c Release 2>&1 | tail -2
+# The CLI as it ships: ReadyToRun, framework-dependent.
+dotnet publish engine/Metrify.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o artifacts/metrify 2>&1 | tail -1
+bench=bench/Metrify.Bench/bin/Release/net10.0/linux-x64/Metrify.Bench.dll
+out="docs/benchmarks/$(lscpu | sed -n 's/^Model name: *//p' | tr -c 'A-Za-z0-9\n' '-' | tr -s '-')"
+mkdir -p "$out"
+{ dotnet --version; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
+
+if [ "${1:-all}" != compare ]; then
+  dotnet "$bench" --filter '*' --job short --inProcess
+  cp BenchmarkDotNet.Artifacts/results/*-report-github.md "$out/"
+  dotnet "$bench" stages /tmp/metrify-compare/data-5000000/readings.csv 2>/dev/null | tee "$out/stages.txt" || true
+fi
+dotnet "$bench" compare --metrify artifacts/metrify/metrify.dll --runs 5 | tee "$out/comparison.md"

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.IO.Hashing;
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+using Metrify.Engine.Frames.Csv;
+using Metrify.Engine.Frames.Json;
+using Metrify.Engine.Lake;
+using Microsoft.Win32.SafeHandles;
+
+namespace Metrify.Engine.Pipeline;
+
+public sealed partial class Ingestor
+{
+    /// <summary>A byte range of the input that starts at a line boundary, with the number of its first line.</summary>
+    private sealed record Segment(long Start, long End, int Index, long FirstLine);
+
+    /// <summary>What decoding one segment produced (files still under temporary names).</summary>
+    private sealed class SegmentResult(DecodeStats stats, List<WrittenFile> files, Dictionary<QuarantineReason, string> firstDetails,
+        ulong hash, bool sawQuote)
+    {
+        public DecodeStats Stats { get; } = stats;
+        public List<WrittenFile> Files { get; } = files;
+        public Dictionary<QuarantineReason, string> FirstDetails { get; } = firstDetails;
+        public ulong Hash { get; } = hash;
+        public bool SawQuote { get; } = sawQuote;
+
+        public void Discard()
+        {
+            foreach (var f in Files) File.Delete(f.TempPath);
+        }
+    }
+
+    /// <summary>Bytes decoded so far across segments, reported as one number.</summary>
+    private sealed class ProgressTracker(IProgress<long>? progress)
+    {
+        private long _done;
+        public void Add(long bytes) => progress?.Report(Interlocked.Add(ref _done, bytes));
+    }
+
+    /// <summary>
+    /// Segments of <see cref="IngestOptions.SegmentBytes"/>, each ending just after a line break, so that threads
+    /// can decode them independently; the layout depends only on the input and that setting, never on the thread
+    /// count, so file names and bytes are the same on any machine. The line number each segment starts with comes
+    /// from a parallel count of line breaks.
+    /// </summary>
+    private List<Segment> PlanSegments(SafeFileHandle file, long length, long bodyStart)
+    {
+        var bounds = new List<long> { bodyStart };
+        var window = ArrayPool<byte>.Shared.Rent(64 << 10);
+        try
+        {
+            for (long target = bodyStart + _options.SegmentBytes; target < length - _options.SegmentBytes / 4; target += _options.SegmentBytes)
+            {
+                long at = target, boundary = -1;
+                while (boundary < 0 && at < length && at - target < 2L * _options.MaxRecordBytes)
+                {
+                    int n = RandomAccess.Read(file, window, at);
+                    if (n == 0) break;
+                    int nl = window.AsSpan(0, n).IndexOf((byte)'\n');
+                    if (nl >= 0) boundary = at + nl + 1;
+                    at += n;
+                }
+                if (boundary > bounds[^1] && boundary < length) bounds.Add(boundary);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(window);
+        }
+        bounds.Add(length);
+        var newlines = new long[bounds.Count - 1];
+        if (newlines.Length > 1)
+            Parallel.For(0, newlines.Length - 1, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeThreads },
+                i => newlines[i] = CountLines(file, bounds[i], bounds[i + 1]));
+        var segments = new List<Segment>(newlines.Length);
+        long line = 1 + (bodyStart > 0 ? 1 : 0); // a CSV header is line 1
+        for (int i = 0; i < newlines.Length; i++)
+        {
+            segments.Add(new Segment(bounds[i], bounds[i + 1], i, line));
+            line += newlines[i];
+        }
+        return segments;
+    }
+
+    private static long CountLines(SafeFileHandle file, long start, long end)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        long count = 0;
+        try
+        {
+            for (long at = start; at < end;)
+            {
+                int n = RandomAccess.Read(file, buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - at)), at);
+                if (n == 0) break;
+                count += buffer.AsSpan(0, n).Count((byte)'\n');
+                at += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return count;
+    }
+
+    private List<SegmentResult> DecodeSegments(string path, SafeFileHandle file, DetectedInput detected, List<Segment> segments,
+        ProgressTracker progress, CancellationToken cancellationToken)
+    {
+        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, cancellationToken)];
+        var results = new SegmentResult[segments.Count];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(segments, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeThreads, CancellationToken = cancellationToken },
+            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, cancellationToken));
+        return results.ToList();
+    }
+
+    /// <summary>Streams one segment through a reused buffer into its decoder, its own partitioned writers and
+    /// quarantine, hashing its bytes on the way.</summary>
+    private SegmentResult DecodeSegment(string path, SafeFileHandle file, DetectedInput detected, Segment segment,
+        ProgressTracker progress, CancellationToken cancellationToken)
+    {
+        var table = detected.Table!;
+        var pool = _pools[table];
+        var quarantinePool = _pools[Tables.Quarantine];
+        var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        int encoders = Math.Max(1, _options.EncoderThreads / Math.Min(_options.DecodeThreads, 2));
+        using var writer = new PartitionedWriter(table, pool, _lake, tempPrefix, encoders, _options.MaxOpenFiles);
+        using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, _lake, tempPrefix + "-q", 1, 16);
+        var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter);
+        RecordDecoder decoder = detected.Format == InputFormat.Csv
+            ? new CsvDecoder(detected.Layout!, pool, writer, quarantine, segment.FirstLine, _options.MaxRecordBytes)
+            : new JsonLinesDecoder(table, pool, writer, quarantine, _options.MaxRecordBytes);
+        if (decoder is JsonLinesDecoder json) json.SetFirstLine(segment.FirstLine);
+
+        var rented = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+        var buffer = rented.AsSpan(0, _options.ReadBufferBytes);
+        var hash = new XxHash3();
+        try
+        {
+            long next = segment.Start;   // next byte to read
+            long offset = segment.Start; // source offset of buffer[0]
+            int filled = 0;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int got = ReadFull(file, buffer[filled..(int)Math.Min(buffer.Length, filled + segment.End - next)], 0, next);
+                hash.Append(buffer.Slice(filled, got));
+                next += got;
+                filled += got;
+                bool final = next >= segment.End || got == 0;
+                int used = decoder.Decode(buffer[..filled], offset, final);
+                progress.Add(used);
+                offset += used;
+                if (final) break;
+                buffer[used..filled].CopyTo(buffer);
+                filled -= used;
+            }
+            decoder.Complete();
+            var files = writer.Complete();
+            files.AddRange(quarantineWriter.Complete());
+            return new SegmentResult(decoder.Stats, files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
+                decoder is CsvDecoder csv && csv.SawQuote);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+}
