@@ -6,6 +6,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "alloc") return Pipeline.StageBreakdown.Allocations(args[1..]);
         if (args.Length > 0 && args[0] == "stages") return Pipeline.StageBreakdown.Run(args[1..]);
         if (args.Length > 0 && args[0] == "duckdb-copy") return Comparison.EndToEndComparison.DuckDbCopy(args[1], args[2], args[3]);
         if (args.Length > 0 && args[0] == "encode-variants") return Pipeline.EncodeVariants.Run(args[1..]);

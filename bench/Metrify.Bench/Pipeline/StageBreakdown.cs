@@ -26,6 +26,27 @@ public static class StageBreakdown
         return 0;
     }
 
+    /// <summary>Managed bytes allocated per row by a warm in-process ingest (the second of two) of each file.</summary>
+    public static int Allocations(string[] paths)
+    {
+        foreach (var path in paths)
+        {
+            var root = Path.Combine(Path.GetTempPath(), "metrify-alloc-lake");
+            using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions());
+            ingestor.IngestFile(path);
+            using var sampler = new AllocationSampler();
+            sampler.Start();
+            long before = GC.GetTotalAllocatedBytes(true);
+            var result = ingestor.IngestFile(path);
+            long allocated = GC.GetTotalAllocatedBytes(true) - before;
+            foreach (var (type, bytes) in sampler.BytesByType.OrderByDescending(kv => kv.Value).Take(12))
+                Console.WriteLine($"    {bytes,12:N0} B  {type}");
+            Console.WriteLine($"{Path.GetFileName(path),-20} {result.Stats.Rows,12:N0} rows {result.Files.Count,6} files {allocated / (double)result.Stats.Rows,8:F3} B/row {allocated / (double)result.Files.Count,10:N0} B/file");
+            Directory.Delete(root, true);
+        }
+        return 0;
+    }
+
     private static void Report(string stage, long bytes, Func<long> run)
     {
         run();

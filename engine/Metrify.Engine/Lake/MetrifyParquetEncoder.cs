@@ -73,20 +73,13 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
         _closed = true;
         FlushRowGroup();
         using var footer = new ByteSink(4096);
-        ParquetFooter.Write(new ThriftCompactWriter(footer), _table, _rowGroups, _encoders.Compressor.Codec, Metadata());
+        ParquetFooter.Write(new ThriftCompactWriter(footer), _table, _rowGroups, _encoders.Compressor.Codec, _table.ArrowSchema.Metadata, _metadata);
         _stream.Write(footer.Written);
         Span<byte> length = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(length, footer.Length);
         _stream.Write(length);
         _stream.Write(Magic);
         _stream.Flush();
-    }
-
-    private Dictionary<string, string> Metadata()
-    {
-        var kv = new Dictionary<string, string>(_table.ArrowSchema.Metadata);
-        foreach (var (k, v) in _metadata) kv[k] = v;
-        return kv;
     }
 
     public void Dispose()

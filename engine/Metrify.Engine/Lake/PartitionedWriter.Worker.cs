@@ -21,7 +21,7 @@ public sealed partial class PartitionedWriter
         private const int IdleJobs = 4;
         private readonly Dictionary<long, OpenFile> _open = new();
         private readonly List<WrittenFile> _done = new();
-        private readonly Thread _thread;
+        private Thread? _thread; // started with the first batch: most quarantine writers never get one
         private Exception? _failure;
         private long _sequence;
         private long _tick;
@@ -33,13 +33,16 @@ public sealed partial class PartitionedWriter
             _options = options;
             _tempPrefix = tempPrefix;
             _maxOpenFiles = maxOpenFiles;
-            _thread = new Thread(Run) { IsBackground = true, Name = $"metrify-encode-{table.Name}" };
-            _thread.Start();
         }
 
         public void Post(long hour, ColumnBatch batch)
         {
             if (_failure is not null) { _pool.Return(batch); Rethrow(); }
+            if (_thread is null)
+            {
+                _thread = new Thread(Run) { IsBackground = true, Name = $"metrify-encode-{_table.Name}" };
+                _thread.Start();
+            }
             _queue.Writer.TryWrite((hour, batch));
         }
 
@@ -134,7 +137,7 @@ public sealed partial class PartitionedWriter
         public List<WrittenFile> Complete()
         {
             _queue.Writer.TryComplete();
-            _thread.Join();
+            _thread?.Join();
             Rethrow();
             foreach (var hour in _open.Keys.Order().ToList()) Close(hour, _open[hour]);
             return _done;
@@ -149,7 +152,7 @@ public sealed partial class PartitionedWriter
         public void Dispose()
         {
             _queue.Writer.TryComplete();
-            _thread.Join();
+            _thread?.Join();
             foreach (var f in _open.Values)
             {
                 f.Encoder.Dispose();

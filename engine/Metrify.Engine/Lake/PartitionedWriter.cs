@@ -18,11 +18,11 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private readonly Dictionary<long, ColumnBatch> _pending = new();
     private readonly HashSet<long> _touched = new();
     private readonly EncoderWorker[] _workers;
-    private readonly int[] _order;
-    private readonly long[] _hours;
-    private readonly int[] _bucket;
-    private readonly long[] _bucketHour;
-    private readonly int[] _bucketCount;
+    private int[] _order = [];      // scratch for Scatter, rented on first use
+    private long[] _hours = [];
+    private int[] _bucket = [];
+    private long[] _bucketHour = [];
+    private int[] _bucketCount = [];
     private bool _completed;
 
     public PartitionedWriter(TableSpec table, ColumnBatchPool pool, LakeOptions options, string tempPrefix,
@@ -30,11 +30,6 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     {
         _table = table;
         _pool = pool;
-        _order = new int[pool.BatchRows];
-        _hours = new long[pool.BatchRows];
-        _bucket = new int[pool.BatchRows];
-        _bucketHour = new long[pool.BatchRows];
-        _bucketCount = new int[pool.BatchRows];
         _workers = new EncoderWorker[Math.Max(1, encoderThreads)];
         for (int i = 0; i < _workers.Length; i++)
             _workers[i] = new EncoderWorker(table, pool, options, $"{tempPrefix}-w{i}", Math.Max(1, maxOpenFiles / _workers.Length));
@@ -48,12 +43,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
         long first = LakePaths.HourOf(timestamps[0]);
         bool single = true;
-        for (int i = 0; i < timestamps.Length; i++)
-        {
-            long h = LakePaths.HourOf(timestamps[i]);
-            _hours[i] = h;
-            single &= h == first;
-        }
+        for (int i = 1; i < timestamps.Length && single; i++) single = LakePaths.HourOf(timestamps[i]) == first;
         if (single && !_pending.ContainsKey(first))
         {
             Send(first, batch);
@@ -89,6 +79,9 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private void Scatter(ColumnBatch batch)
     {
         int n = batch.Count;
+        if (_hours.Length < n) RentScratch(n);
+        var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
+        for (int i = 0; i < n; i++) _hours[i] = LakePaths.HourOf(timestamps[i]);
         var bucketOf = _bucket.AsSpan(0, n);
         int buckets = 0, last = -1;
         for (int i = 0; i < n; i++)
@@ -114,6 +107,28 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
             AppendToPartition(_bucketHour[b], batch, order[start..end]);
             start = end;
         }
+    }
+
+    private void RentScratch(int n)
+    {
+        ReturnScratch();
+        _order = System.Buffers.ArrayPool<int>.Shared.Rent(n);
+        _hours = System.Buffers.ArrayPool<long>.Shared.Rent(n);
+        _bucket = System.Buffers.ArrayPool<int>.Shared.Rent(n);
+        _bucketHour = System.Buffers.ArrayPool<long>.Shared.Rent(n);
+        _bucketCount = System.Buffers.ArrayPool<int>.Shared.Rent(n);
+    }
+
+    private void ReturnScratch()
+    {
+        if (_hours.Length == 0) return;
+        System.Buffers.ArrayPool<int>.Shared.Return(_order);
+        System.Buffers.ArrayPool<long>.Shared.Return(_hours);
+        System.Buffers.ArrayPool<int>.Shared.Return(_bucket);
+        System.Buffers.ArrayPool<long>.Shared.Return(_bucketHour);
+        System.Buffers.ArrayPool<int>.Shared.Return(_bucketCount);
+        _order = _bucket = _bucketCount = [];
+        _hours = _bucketHour = [];
     }
 
     private void AppendToPartition(long hour, ColumnBatch source, ReadOnlySpan<int> rows)
@@ -178,5 +193,6 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         foreach (var pending in _pending.Values) _pool.Return(pending);
         _pending.Clear();
         foreach (var w in _workers) w.Dispose();
+        ReturnScratch();
     }
 }

@@ -82,9 +82,9 @@ public sealed partial class Ingestor
         return segments;
     }
 
-    private static long CountLines(SafeFileHandle file, long start, long end)
+    private long CountLines(SafeFileHandle file, long start, long end)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        var buffer = RentReadBuffer();
         long count = 0;
         try
         {
@@ -98,7 +98,7 @@ public sealed partial class Ingestor
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _readBuffers.Add(buffer);
         }
         return count;
     }
@@ -132,7 +132,7 @@ public sealed partial class Ingestor
             : new JsonLinesDecoder(table, pool, writer, quarantine, _options.MaxRecordBytes);
         if (decoder is JsonLinesDecoder json) json.SetFirstLine(segment.FirstLine);
 
-        var rented = ArrayPool<byte>.Shared.Rent(_options.ReadBufferBytes);
+        var rented = RentReadBuffer();
         var buffer = rented.AsSpan(0, _options.ReadBufferBytes);
         var hash = new XxHash3();
         try
@@ -163,7 +163,13 @@ public sealed partial class Ingestor
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            _readBuffers.Add(rented);
         }
     }
+
+    /// <summary>Read buffers live as long as the ingestor: segments run on pool threads, where the shared array
+    /// pool's per-thread caches would hand out (and first-touch) fresh megabytes now and then.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _readBuffers = new();
+
+    private byte[] RentReadBuffer() => _readBuffers.TryTake(out var b) ? b : GC.AllocateUninitializedArray<byte>(_options.ReadBufferBytes);
 }

@@ -6,10 +6,24 @@ using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Lake.Internals;
 
-/// <summary>What the footer needs to know about one written column chunk.</summary>
-internal sealed record ColumnChunkMeta(
+/// <summary>
+/// What the footer needs to know about one written column chunk. A struct with fixed-width statistics inline: a file
+/// per hour means thousands of chunks per input, and an object (plus two arrays) each was most of what ingest allocated.
+/// </summary>
+internal readonly record struct ColumnChunkMeta(
     ColumnSpec Spec, bool Dictionary, long NumValues, long UncompressedBytes, long CompressedBytes,
-    long DataPageOffset, long DictionaryPageOffset, long NullCount, byte[]? Min, byte[]? Max);
+    long DataPageOffset, long DictionaryPageOffset, long NullCount, bool HasStatistics, ulong MinBits, ulong MaxBits,
+    byte[]? MinBytes, byte[]? MaxBytes)
+{
+    /// <summary>PLAIN-encoded statistic: the value's little-endian bytes, or the string's bytes.</summary>
+    public ReadOnlySpan<byte> Statistic(bool max, Span<byte> scratch)
+    {
+        if (Spec.Kind is ColumnKind.Utf8 or ColumnKind.Binary) return max ? MaxBytes : MinBytes;
+        int width = ColumnBatch.WidthOf(Spec.Kind);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(scratch, max ? MaxBits : MinBits);
+        return scratch[..width];
+    }
+}
 
 /// <summary>
 /// Encodes one column chunk: a dictionary page plus RLE_DICTIONARY data pages when the column has few distinct values
@@ -73,9 +87,12 @@ internal sealed class ColumnChunkWriter : IDisposable
             uncompressed += WritePage(output, PageType.Data, rows, dictionary ? Encoding.RleDictionary : Encoding.Plain);
             if (column.Rows == 0) break;
         }
-        var (min, max) = Statistics(column, dictionary ? entries : -1);
+        var (minRow, maxRow) = Statistics(column, dictionary ? entries : -1);
+        bool stats = minRow >= 0;
         return new ColumnChunkMeta(column.Spec, dictionary, column.Rows, uncompressed, output.Position - start,
-            dataOffset, dictionaryOffset, column.Rows - valid, min, max);
+            dataOffset, dictionaryOffset, column.Rows - valid, stats,
+            stats && !column.VarLen ? Fixed(column, minRow) : 0, stats && !column.VarLen ? Fixed(column, maxRow) : 0,
+            stats && column.VarLen ? Bytes(column, minRow).ToArray() : null, stats && column.VarLen ? Bytes(column, maxRow).ToArray() : null);
     }
 
     private enum PageType { Data = 0, Dictionary = 2 }
@@ -234,10 +251,10 @@ internal sealed class ColumnChunkWriter : IDisposable
         ? MemoryMarshal.Read<ulong>(c.Values.AsSpan(row * 8))
         : MemoryMarshal.Read<uint>(c.Values.AsSpan(row * 4));
 
-    /// <summary>Min and max of the present values (of the dictionary entries when there is one), PLAIN-encoded.</summary>
-    private (byte[]? Min, byte[]? Max) Statistics(ColumnChunkBuffer c, int entries)
+    /// <summary>Rows holding the min and max present value (scanning only the dictionary entries when there is one).</summary>
+    private (int MinRow, int MaxRow) Statistics(ColumnChunkBuffer c, int entries)
     {
-        if (c.ValidCount == 0 || c.Spec.Kind == ColumnKind.Binary) return (null, null);
+        if (c.ValidCount == 0 || c.Spec.Kind == ColumnKind.Binary) return (-1, -1);
         int minRow = -1, maxRow = -1;
         int count = entries >= 0 ? entries : c.Rows;
         for (int i = 0; i < count; i++)
@@ -248,7 +265,7 @@ internal sealed class ColumnChunkWriter : IDisposable
             if (Compare(c, r, minRow) < 0) minRow = r;
             if (Compare(c, r, maxRow) > 0) maxRow = r;
         }
-        return (Plain(c, minRow), Plain(c, maxRow));
+        return (minRow, maxRow);
     }
 
     private static int Compare(ColumnChunkBuffer c, int a, int b) => c.Spec.Kind switch
@@ -258,9 +275,6 @@ internal sealed class ColumnChunkWriter : IDisposable
         ColumnKind.Utf8 => Bytes(c, a).SequenceCompareTo(Bytes(c, b)),
         _ => ((long)Fixed(c, a)).CompareTo((long)Fixed(c, b)),
     };
-
-    private static byte[] Plain(ColumnChunkBuffer c, int row) =>
-        c.VarLen ? Bytes(c, row).ToArray() : c.Values.AsSpan(row * c.Width, c.Width).ToArray();
 
     private static void Ensure(ref int[] array, int length)
     {

@@ -20,7 +20,7 @@ internal static class ParquetFooter
 
     public static void Write(ThriftCompactWriter t, TableSpec table,
         List<(long Rows, long Offset, long Compressed, long Uncompressed, ColumnChunkMeta[] Columns)> rowGroups,
-        int codec, IReadOnlyDictionary<string, string> metadata)
+        int codec, IReadOnlyDictionary<string, string> tableMetadata, IReadOnlyDictionary<string, string> fileMetadata)
     {
         t.BeginStruct();
         t.I32(1, 2); // version
@@ -43,14 +43,12 @@ internal static class ParquetFooter
             t.I64(6, g.Compressed);
             t.EndStruct();
         }
-        t.ListField(5, ThriftCompactWriter.ElementStruct, metadata.Count);
-        foreach (var (k, v) in metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            t.BeginStruct();
-            t.String(1, k);
-            t.String(2, v);
-            t.EndStruct();
-        }
+        int shared = 0;
+        foreach (var key in tableMetadata.Keys) if (!fileMetadata.ContainsKey(key)) shared++;
+        t.ListField(5, ThriftCompactWriter.ElementStruct, shared + fileMetadata.Count);
+        foreach (var (k, v) in tableMetadata)
+            if (!fileMetadata.ContainsKey(k)) KeyValue(t, k, v);
+        foreach (var (k, v) in fileMetadata) KeyValue(t, k, v);
         t.String(6, "metrify");
         t.ListField(7, ThriftCompactWriter.ElementStruct, table.Columns.Count); // column orders: type-defined
         foreach (var _ in table.Columns)
@@ -60,6 +58,14 @@ internal static class ParquetFooter
             t.EndStruct();
             t.EndStruct();
         }
+        t.EndStruct();
+    }
+
+    private static void KeyValue(ThriftCompactWriter t, string key, string value)
+    {
+        t.BeginStruct();
+        t.String(1, key);
+        t.String(2, value);
         t.EndStruct();
     }
 
@@ -112,8 +118,12 @@ internal static class ParquetFooter
         if (m.Dictionary) t.I64(11, m.DictionaryPageOffset);
         t.StructField(12); // Statistics
         t.I64(3, m.NullCount);
-        if (m.Max is not null) t.Binary(5, m.Max);
-        if (m.Min is not null) t.Binary(6, m.Min);
+        if (m.HasStatistics)
+        {
+            Span<byte> scratch = stackalloc byte[8];
+            t.Binary(5, m.Statistic(max: true, scratch));
+            t.Binary(6, m.Statistic(max: false, scratch));
+        }
         t.EndStruct();
         t.EndStruct();
         t.EndStruct();

@@ -62,7 +62,15 @@ internal sealed class ThriftCompactWriter(ByteSink sink)
         BinaryElement(value);
     }
 
-    public void String(short id, string value) => Binary(id, Encoding.UTF8.GetBytes(value));
+    public void String(short id, string value) => Binary(id, Utf8(value));
+
+    /// <summary>Column names and metadata keys repeat in every footer; their UTF-8 bytes are made once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Names = new();
+
+    private static byte[] Utf8(string value) =>
+        Names.TryGetValue(value, out var bytes) ? bytes
+        : Names.Count < 4096 ? Names.GetOrAdd(value, static v => Encoding.UTF8.GetBytes(v))
+        : Encoding.UTF8.GetBytes(value);
 
     /// <summary>A struct-valued field; close it with <see cref="EndStruct"/>.</summary>
     public void StructField(short id)
@@ -91,5 +99,5 @@ internal sealed class ThriftCompactWriter(ByteSink sink)
         sink.Write(value);
     }
 
-    public void StringElement(string value) => BinaryElement(Encoding.UTF8.GetBytes(value));
+    public void StringElement(string value) => BinaryElement(Utf8(value));
 }
