@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every benchmark behind docs/benchmarks.md, with the exact commands. Takes about 10 minutes on 2 cores.
-#   bash bench/run.sh            micro-benchmarks, stage breakdown and the end-to-end comparison with DuckDB
+#   bash bench/run.sh            end-to-end comparison with DuckDB, allocations, stage breakdown, micro-benchmarks
 #   bash bench/run.sh compare    only the end-to-end comparison
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +12,14 @@ dotnet build Metrify.sln -c Release 2>&1 | tail -2
 dotnet publish engine/Metrify.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o artifacts/metrify 2>&1 | tail -1
 bench=bench/Metrify.Bench/bin/Release/net10.0/linux-x64/Metrify.Bench.dll
 out="docs/benchmarks/$(lscpu | sed -n 's/^Model name: *//p' | tr -c 'A-Za-z0-9\n' '-' | tr -s '-')"
+data=/tmp/metrify-compare/data-5000000
 mkdir -p "$out"
-{ dotnet --version; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
+{ dotnet --version; git rev-parse --short HEAD; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
 
-if [ "${1:-all}" != compare ]; then
-  dotnet "$bench" --filter '*' --job short --inProcess
-  cp BenchmarkDotNet.Artifacts/results/*-report-github.md "$out/"
-  dotnet "$bench" stages /tmp/metrify-compare/data-5000000/readings.csv 2>/dev/null | tee "$out/stages.txt" || true
-fi
+# 5 M simulated readings (made on first use), metrify ingest vs DuckDB COPY, 5 alternating cold runs each.
 dotnet "$bench" compare --metrify artifacts/metrify/metrify.dll --runs 5 | tee "$out/comparison.md"
+[ "${1:-all}" = compare ] && exit 0
+dotnet "$bench" alloc "$data/readings.csv" "$data/readings.jsonl" | tee "$out/allocations.txt"
+dotnet "$bench" stages "$data/readings.csv" | tee "$out/stages.txt"
+dotnet "$bench" --filter '*' --job short --inProcess
+cp BenchmarkDotNet.Artifacts/results/*-report-github.md "$out/"
