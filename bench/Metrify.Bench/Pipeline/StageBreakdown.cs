@@ -16,6 +16,18 @@ public static class StageBreakdown
     public static int Run(string[] args)
     {
         var path = args[0];
+        if (args.Length > 1 && args[1] == "decode-min")
+        {
+            var times = new List<double>();
+            for (int i = 0; i < 15; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                Decode(path, partition: false);
+                times.Add(clock.Elapsed.TotalSeconds);
+            }
+            Console.WriteLine($"decode: min {times.Min():F3} s, median {times.Order().ElementAt(7):F3} s");
+            return 0;
+        }
         var bytes = new FileInfo(path).Length;
         Report("read", bytes, () => ReadOnly(path));
         Report("read+decode", bytes, () => Decode(path, partition: false));
