@@ -15,19 +15,10 @@ public static class EncodeVariants
     public static int Run(string[] args)
     {
         var path = args[0];
-        var head = new byte[64 << 10];
-        int h;
-        using (var f = File.OpenRead(path)) h = f.Read(head);
-        var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
-        using var pool = new ColumnBatchPool(detected.Table!, 65_536, 400); // batches are cut per hour: ~250 for 5 M readings
-        using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
-        var keep = new List<ColumnBatch>();
-        var decoder = new CsvDecoder(detected.Layout!, pool, new Keep(keep), new QuarantineCollector(path, qpool, new Keep(new())));
-        var data = File.ReadAllBytes(path);
-        decoder.Decode(data.AsSpan(detected.HeaderBytes), detected.HeaderBytes, true);
-        decoder.Complete();
+        using var input = new DecodedInput(path);
+        var keep = input.Batches;
         var batches = keep.Select(b => b.ToRecordBatch()).ToList();
-        var table = detected.Table!;
+        var table = input.Table;
         var present = Enumerable.Range(0, table.Columns.Count).Where(c => keep[0].NullCount(c) < keep[0].Count).ToArray();
         var narrow = batches.Select(b => new RecordBatch(new Schema(present.Select(c => b.Schema.FieldsList[c]), null), present.Select(c => b.Column(c)), b.Length)).ToList();
         if (args.Length > 1 && args[1] == "hourly")
@@ -131,8 +122,4 @@ public static class EncodeVariants
         }
     }
 
-    private sealed class Keep(List<ColumnBatch> list) : IBatchSink
-    {
-        public void Accept(ColumnBatch batch) => list.Add(batch);
-    }
 }

@@ -98,10 +98,9 @@ public static class StageBreakdown
         var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
         using var pool = new ColumnBatchPool(detected.Table!, 65_536, 48);
         using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
-        var nullEncoder = new NullWriter(pool);
         var sink = new CountingSink(pool, null);
         IBatchSink target = partition ? new PartitionOnly(pool) : sink;
-        var quarantine = new QuarantineCollector(path, qpool, new DiscardSink(qpool));
+        var quarantine = new QuarantineCollector(path, qpool, new Frames.RecycleSink(qpool));
         var decoder = new CsvDecoder(detected.Layout!, pool, target, quarantine);
         var buffer = new byte[4 << 20];
         using var file = File.OpenRead(path);
@@ -120,54 +119,28 @@ public static class StageBreakdown
             if (final) break;
         }
         decoder.Complete();
-        if (target is PartitionOnly p) p.Complete();
-        GC.KeepAlive(nullEncoder);
         return decoder.Stats.Rows;
-    }
-
-    private sealed class KeepSink : IBatchSink
-    {
-        public readonly List<ColumnBatch> Batches = new();
-        public void Accept(ColumnBatch batch) => Batches.Add(batch);
     }
 
     /// <summary>Decodes the file into memory first, then times only the Parquet encoding of all its rows into one file.</summary>
     private static long EncodeOnly(string path, LakeCompression compression)
     {
-        var head = new byte[64 << 10];
-        int h;
-        using (var f = File.OpenRead(path)) h = f.Read(head);
-        var detected = InputDetector.Detect(path, head.AsSpan(0, h), null);
-        using var pool = new ColumnBatchPool(detected.Table!, 65_536, 400); // batches are cut per hour: ~250 for 5 M readings
-        using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
-        var keep = new KeepSink();
-        var decoder = new CsvDecoder(detected.Layout!, pool, keep, new QuarantineCollector(path, qpool, new DiscardSink(qpool)));
-        var data = File.ReadAllBytes(path);
-        decoder.Decode(data.AsSpan(detected.HeaderBytes), detected.HeaderBytes, true);
-        decoder.Complete();
+        using var input = new DecodedInput(path);
         var file = Path.Combine(Path.GetTempPath(), "metrify-encode-only.parquet");
         File.Delete(file);
         var clock = Stopwatch.StartNew();
-        using (var encoder = ParquetEncoders.Open(file, detected.Table!, new LakeOptions { Compression = compression }, new Dictionary<string, string>()))
+        using (var encoder = ParquetEncoders.Open(file, input.Table, new LakeOptions { Compression = compression }, new Dictionary<string, string>()))
         {
-            foreach (var b in keep.Batches) encoder.Write(b.ToRecordBatch());
+            foreach (var b in input.Batches) encoder.Write(b.ToRecordBatch());
             encoder.Close();
         }
         Console.WriteLine($"   (encode alone {clock.Elapsed.TotalSeconds:F3} s, {new FileInfo(file).Length / 1e6:F1} MB)");
-        long rows = keep.Batches.Sum(b => (long)b.Count);
-        foreach (var b in keep.Batches) pool.Return(b);
-        return rows;
+        return input.Rows;
     }
 
-    private sealed class DiscardSink(ColumnBatchPool pool) : IBatchSink
-    {
-        public void Accept(ColumnBatch batch) => pool.Return(batch);
-    }
-
-    /// <summary>Partitioning without encoding: the partitioner's own cost.</summary>
+    /// <summary>Partitioning without encoding: the hour of every row, as the partitioner computes it.</summary>
     private sealed class PartitionOnly(ColumnBatchPool pool) : IBatchSink
     {
-        private readonly Dictionary<long, ColumnBatch> _pending = new();
         private readonly long[] _hours = new long[65_536];
         public void Accept(ColumnBatch batch)
         {
@@ -175,10 +148,7 @@ public static class StageBreakdown
             for (int i = 0; i < ts.Length; i++) _hours[i] = LakePaths.HourOf(ts[i]);
             pool.Return(batch);
         }
-        public void Complete() { foreach (var b in _pending.Values) pool.Return(b); }
     }
-
-    private sealed class NullWriter(ColumnBatchPool pool) { public ColumnBatchPool Pool => pool; }
 
     private static long Ingest(string path)
     {
