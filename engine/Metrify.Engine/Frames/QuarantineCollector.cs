@@ -19,8 +19,13 @@ public sealed class QuarantineCollector
     private readonly int _contextColumn;
     private bool _hasPending;
 
-    public QuarantineCollector(string source, ColumnBatchPool pool, IBatchSink sink)
+    private readonly Lazy<long>? _linesBefore;
+
+    /// <param name="linesBefore">Lines of the source before the decoder's first line (when a segment of a larger
+    /// input is decoded on its own); added to every line number.</param>
+    public QuarantineCollector(string source, ColumnBatchPool pool, IBatchSink sink, Lazy<long>? linesBefore = null)
     {
+        _linesBefore = linesBefore;
         if (!ReferenceEquals(pool.Table, Tables.Quarantine)) throw new ArgumentException("Needs a quarantine batch pool.", nameof(pool));
         _source = Encoding.UTF8.GetBytes(source);
         _pool = pool;
@@ -34,6 +39,7 @@ public sealed class QuarantineCollector
     public void Add(string targetTable, long lineNumber, long byteOffset, QuarantineReason reason, string detail,
         ReadOnlySpan<byte> raw, long contextTimestamp)
     {
+        if (_linesBefore is not null) lineNumber += _linesBefore.Value;
         FirstDetails.TryAdd(reason, $"line {lineNumber}: {detail}");
         _batch ??= _pool.Rent();
         var b = _batch;

@@ -5,7 +5,6 @@ using Metrify.Engine.Frames.Text;
 
 namespace Metrify.Engine.Frames;
 
-
 public abstract partial class RecordDecoder
 {
     /// <summary>

@@ -11,8 +11,11 @@ namespace Metrify.Engine.Pipeline;
 
 public sealed partial class Ingestor
 {
-    /// <summary>A byte range of the input that starts at a line boundary, with the number of its first line.</summary>
-    private sealed record Segment(long Start, long End, int Index, long FirstLine);
+    /// <summary>
+    /// A byte range of the input that starts at a line boundary. <see cref="LinesBefore"/> counts the line breaks
+    /// before it; it is computed only when the segment quarantines a record (a clean input never pays for it).
+    /// </summary>
+    private sealed record Segment(long Start, long End, int Index, Lazy<long> LinesBefore);
 
     /// <summary>What decoding one segment produced (files still under temporary names).</summary>
     private sealed class SegmentResult(DecodeStats stats, List<WrittenFile> files, Dictionary<QuarantineReason, string> firstDetails,
@@ -40,8 +43,8 @@ public sealed partial class Ingestor
     /// <summary>
     /// Segments of <see cref="IngestOptions.SegmentBytes"/>, each ending just after a line break, so that threads
     /// can decode them independently; the layout depends only on the input and that setting, never on the thread
-    /// count, so file names and bytes are the same on any machine. The line number each segment starts with comes
-    /// from a parallel count of line breaks.
+    /// count, so file names and bytes are the same on any machine. Decoders count lines within their segment; the
+    /// quarantine adds the lines before it.
     /// </summary>
     private List<Segment> PlanSegments(SafeFileHandle file, long length, long bodyStart)
     {
@@ -68,20 +71,20 @@ public sealed partial class Ingestor
             ArrayPool<byte>.Shared.Return(window);
         }
         bounds.Add(length);
-        var newlines = new long[bounds.Count - 1];
-        if (newlines.Length > 1)
-            Parallel.For(0, newlines.Length - 1, new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeThreads },
-                i => newlines[i] = CountLines(file, bounds[i], bounds[i + 1]));
-        var segments = new List<Segment>(newlines.Length);
-        long line = 1 + (bodyStart > 0 ? 1 : 0); // a CSV header is line 1
-        for (int i = 0; i < newlines.Length; i++)
+        var segments = new List<Segment>(bounds.Count - 1);
+        long headerLines = bodyStart > 0 ? 1 : 0; // a CSV header is line 1
+        for (int i = 0; i < bounds.Count - 1; i++)
         {
-            segments.Add(new Segment(bounds[i], bounds[i + 1], i, line));
-            line += newlines[i];
+            var previous = i == 0 ? null : segments[i - 1];
+            var linesBefore = previous is null
+                ? new Lazy<long>(headerLines)
+                : new Lazy<long>(() => previous.LinesBefore.Value + CountLines(file, previous.Start, previous.End));
+            segments.Add(new Segment(bounds[i], bounds[i + 1], i, linesBefore));
         }
         return segments;
     }
 
+    /// <summary>Line breaks in a byte range (cold: only for segments that quarantine something).</summary>
     private long CountLines(SafeFileHandle file, long start, long end)
     {
         var buffer = RentReadBuffer();
@@ -126,11 +129,10 @@ public sealed partial class Ingestor
         int encoders = Math.Max(1, _options.EncoderThreads / Math.Min(_options.DecodeThreads, 2));
         using var writer = new PartitionedWriter(table, pool, _lake, tempPrefix, encoders, _options.MaxOpenFiles);
         using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, _lake, tempPrefix + "-q", 1, 16);
-        var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter);
+        var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter, segment.LinesBefore);
         RecordDecoder decoder = detected.Format == InputFormat.Csv
-            ? new CsvDecoder(detected.Layout!, pool, writer, quarantine, segment.FirstLine, _options.MaxRecordBytes)
+            ? new CsvDecoder(detected.Layout!, pool, writer, quarantine, 1, _options.MaxRecordBytes)
             : new JsonLinesDecoder(table, pool, writer, quarantine, _options.MaxRecordBytes);
-        if (decoder is JsonLinesDecoder json) json.SetFirstLine(segment.FirstLine);
 
         var rented = RentReadBuffer();
         var buffer = rented.AsSpan(0, _options.ReadBufferBytes);

@@ -71,7 +71,7 @@ public sealed partial class Ingestor : IDisposable
             // A quoted CSV field may hold a line break, so a segment boundary may have cut a record: decode again
             // as one segment. Quotes are rare in meter data; correctness first.
             foreach (var r in results) r.Discard();
-            segments = [new Segment(detected.HeaderBytes, length, 0, 0)];
+            segments = [new Segment(detected.HeaderBytes, length, 0, new Lazy<long>(detected.HeaderBytes > 0 ? 1 : 0))];
             results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), cancellationToken);
         }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Metrify.Engine.Columnar;
 using Metrify.Engine.Frames.Csv;
@@ -91,6 +90,4 @@ public static class InputDetector
         }
         return names;
     }
-
-    internal static string Describe(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

@@ -41,9 +41,6 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
         Array.Fill(_predicted, -1);
     }
 
-    /// <summary>For a segment that starts further into the input.</summary>
-    public void SetFirstLine(long line) => LineNumber = line;
-
     public override int Decode(ReadOnlySpan<byte> data, long dataOffset, bool isFinalBlock)
     {
         int pos = 0;
