@@ -45,3 +45,26 @@ public class IdempotenceTests
         Directory.Delete(dir, true);
     }
 }
+
+public class CrashLeftoverTests
+{
+    [Fact]
+    public void Temporary_files_of_a_dead_ingest_are_removed_and_live_ones_kept()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "r.csv");
+        var lake = Path.Combine(dir, "lake");
+        File.WriteAllText(csv, "meter_id,reading_timestamp\nA,2026-01-05T00:00:00Z\n");
+        var partition = Path.Combine(lake, "readings", "date=2026-01-05", "hour=00");
+        Directory.CreateDirectory(partition);
+        var dead = Path.Combine(partition, ".tmp-999999999-0a1b-w0-1.tmp");   // no such process
+        var live = Path.Combine(partition, $".tmp-{Environment.ProcessId}-0a1b-w0-1.tmp");
+        File.WriteAllText(dead, "half a parquet file");
+        File.WriteAllText(live, "being written");
+        CliRunner.Ok("ingest", csv, "--lake", lake);
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+        Assert.Equal(1L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        Directory.Delete(dir, true);
+    }
+}

@@ -45,9 +45,42 @@ public static class LakePublisher
         }
         foreach (var e in previous)
             if (e.SourceKey != sourceKey) ledger.Remove(e.SourceKey);
+        RemoveOrphanedTemporaries(files);
         if (superseded.Count > 0)
             ledger.Write(new LedgerEntry(fullSource, sourceKey, sourceBytes, sortedCurrent, []), options.Durable);
         return published;
+    }
+
+    /// <summary>
+    /// Temporary files of an ingest that crashed (its process is gone) are deleted from the partitions this publish
+    /// touched: they never became part of the lake, and a replay has written their rows again.
+    /// </summary>
+    private static void RemoveOrphanedTemporaries(IReadOnlyList<WrittenFile> files)
+    {
+        foreach (var dir in files.Select(f => System.IO.Path.GetDirectoryName(f.TempPath)!).Distinct())
+        {
+            foreach (var temp in Directory.EnumerateFiles(dir, ".tmp-*.tmp"))
+            {
+                var name = System.IO.Path.GetFileName(temp).AsSpan(".tmp-".Length);
+                int dash = name.IndexOf('-');
+                if (dash <= 0 || !int.TryParse(name[..dash], out int pid) || pid == Environment.ProcessId || IsRunning(pid)) continue;
+                try { File.Delete(temp); }
+                catch (IOException) { } // another cleaner got there first
+            }
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static void FlushToDisk(string path)
