@@ -97,6 +97,40 @@ public class ParquetEncoderTests
     }
 
     [Fact]
+    public void A_column_null_in_one_batch_and_present_in_the_next_reads_back()
+    {
+        var table = Tables.Weather;
+        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "n.parquet");
+        using var nulls = new ColumnBatch(table, 100);
+        using var values = new ColumnBatch(table, 100);
+        for (int i = 0; i < 100; i++)
+        {
+            nulls.SetBytes(0, "DWD-1"u8);
+            nulls.SetInt64(1, 1_767_571_200_000_000 + i);
+            nulls.CommitRow(i, i + 1); // temperature (column 2) never written: all null
+            values.SetBytes(0, "DWD-2"u8);
+            values.SetInt64(1, 1_767_571_300_000_000 + i);
+            values.SetDouble(2, i / 10.0);
+            values.CommitRow(i, i + 1);
+        }
+        var written = new bool[table.Columns.Count];
+        written[0] = true;
+        nulls.FillUnwrittenOffsets(written);
+        values.FillUnwrittenOffsets(written);
+        using (var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
+        {
+            using (var a = nulls.ToRecordBatch()) e.Write(a);
+            using (var b = values.ToRecordBatch()) e.Write(b);
+            e.Close();
+        }
+        var rows = ReadWithArrowCpp(path);
+        Assert.Equal(200, rows.Count);
+        Assert.All(rows.Take(100), r => Assert.Null(r[2]));
+        Assert.Equal(9.9, rows[199][2]);
+        Assert.Equal("DWD-2", rows[150][0]);
+    }
+
+    [Fact]
     public async Task Metrify_files_read_with_Parquet_Net_too()
     {
         var table = Tables.Weather;

@@ -41,8 +41,18 @@ internal sealed class ColumnChunkBuffer : IDisposable
         var data = array.Data;
         EnsureRows(Rows + count);
         var validity = data.Buffers[0].Span;
+        EnsureBytes(VarLen ? 0 : (Rows + count) * Width);
         int start = data.Offset + offset;
         var valid = Valid.AsSpan(Rows, count);
+        if (array.NullCount == array.Length)
+        {
+            // An all-null slice (a column the source does not have): no values to copy, only the levels. The
+            // value slots keep whatever they held; nothing reads a slot whose validity byte is 0.
+            valid.Clear();
+            if (VarLen) Offsets.AsSpan(Rows + 1, count).Fill(Offsets[Rows]);
+            Rows += count;
+            return;
+        }
         if (array.NullCount == 0 || validity.IsEmpty)
         {
             valid.Fill(1);
