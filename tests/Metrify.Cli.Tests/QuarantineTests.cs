@@ -53,6 +53,20 @@ public class QuarantineTests
     }
 
     [Fact]
+    public void Instants_at_the_edges_of_the_calendar_are_kept_or_quarantined_never_a_crash()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "edges.csv");
+        File.WriteAllText(csv, "meter_id,reading_timestamp\nA,0001-01-01T00:00:00Z\nB,9999-12-31T23:59:59.999999Z\nC,0000-06-01T00:00:00Z\nD,1969-12-31T23:30:00Z\nE,0001-01-01T00:30:00+01:00\n");
+        var run = CliRunner.Ok("ingest", csv, "--lake", Path.Combine(dir, "lake"));
+        var lake = Path.Combine(dir, "lake");
+        Assert.Equal(["A", "B", "D"], CliRunner.Rows(lake, "SELECT meter_id FROM readings ORDER BY meter_id").Select(r => (string)r[0]!).ToArray());
+        Assert.Equal(2L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM quarantine WHERE reason = 'bad_timestamp'"));
+        Assert.True(Directory.Exists(Path.Combine(lake, "readings", "date=1969-12-31", "hour=23")));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Quarantine_rows_carry_source_reason_and_detail()
     {
         var dir = CliRunner.TempDir();

@@ -46,6 +46,7 @@ public class Utf8TimestampTests
     [InlineData("2026-01-01T00:00:00ZZ")]
     [InlineData("2026-01-01T00:00:00+25:00")]
     [InlineData("2026-01-01T00:00:00.Z")]
+    [InlineData("0000-01-01T00:00:00Z")]
     [InlineData("yesterday")]
     [InlineData("")]
     public void Rejects_impossible_or_malformed_instants(string text) =>

@@ -4,7 +4,7 @@ namespace Metrify.Engine.Frames.Text;
 
 /// <summary>
 /// ISO 8601 / RFC 3339 instants to microseconds since the Unix epoch, UTC, straight from UTF-8 bytes.
-/// Accepts <c>YYYY-MM-DD(T| )hh:mm:ss[.f{1,9}][Z|±hh:mm|±hhmm|±hh]</c>. Digits past microseconds are truncated
+/// Accepts <c>YYYY-MM-DD(T| )hh:mm:ss[.f{1,9}][Z|±hh:mm|±hhmm|±hh]</c>, years 0001 to 9999. Digits past microseconds are truncated
 /// (floor). A timestamp without an offset is taken as UTC: the lake stores instants, and guessing a local zone
 /// would make the same text mean different instants on different machines.
 /// </summary>
@@ -25,7 +25,7 @@ public static class Utf8Timestamp
             || !Two(s, 11, out int hour) || !Two(s, 14, out int minute) || !Two(s, 17, out int second))
             return false;
         int year = c * 100 + yy;
-        if ((uint)(month - 1) > 11 || day < 1 || day > DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        if (year == 0 || (uint)(month - 1) > 11 || day < 1 || day > DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
             return false;
 
         int i = 19;
@@ -72,8 +72,13 @@ public static class Utf8Timestamp
         long days = DaysFromCivil(year, month, day);
         long seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds;
         micros = seconds * MicrosPerSecond + fraction;
-        return true;
+        return micros >= MinMicros && micros <= MaxMicros; // an offset can push year 1 or 9999 past the calendar
     }
+
+    /// <summary>0001-01-01T00:00:00Z, the first instant the lake (and .NET, and Parquet readers) can hold.</summary>
+    public const long MinMicros = -62_135_596_800L * MicrosPerSecond;
+    /// <summary>9999-12-31T23:59:59.999999Z.</summary>
+    public const long MaxMicros = 253_402_300_799L * MicrosPerSecond + 999_999;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool Two(ReadOnlySpan<byte> s, int at, out int value)
