@@ -67,6 +67,25 @@ public class QuarantineTests
     }
 
     [Fact]
+    public void Megabyte_records_are_quarantined_in_bounded_batches()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "huge.csv");
+        var garbage = new string('x', 1_000_000);
+        using (var w = new StreamWriter(csv))
+        {
+            w.Write("meter_id,reading_timestamp\n");
+            for (int i = 0; i < 90; i++) w.Write(garbage + "\n");
+            w.Write("A,2026-01-05T00:00:00Z\n");
+        }
+        CliRunner.Ok("ingest", csv, "--lake", Path.Combine(dir, "lake"));
+        var lake = Path.Combine(dir, "lake");
+        Assert.Equal(90L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM quarantine WHERE octet_length(raw) = 1000000 AND reason = 'broken_record'"));
+        Assert.Equal(1L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Quarantine_rows_carry_source_reason_and_detail()
     {
         var dir = CliRunner.TempDir();

@@ -50,6 +50,27 @@ public sealed unsafe partial class ColumnBatch : IDisposable
     public int Count { get; private set; }
     public bool IsFull => Count == Capacity;
 
+    /// <summary>
+    /// A batch also counts as full once its strings and binaries pass this size, so that long records (up to
+    /// Ingest:MaxRecordBytes each) can never push one column buffer towards the 1 GiB a buffer may have.
+    /// </summary>
+    public const long MaxVarLenBytes = 64L << 20;
+
+    /// <summary>Bytes held by the string and binary columns of the committed rows.</summary>
+    public long VarLenBytes
+    {
+        get
+        {
+            long total = 0;
+            for (int c = 0; c < _values.Length; c++)
+                if (_data[c] is not null) total += ((int*)_values[c].Pointer)[Count];
+            return total;
+        }
+    }
+
+    /// <summary>Full by rows or by bytes.</summary>
+    public bool IsFullOrLarge => Count == Capacity || VarLenBytes >= MaxVarLenBytes;
+
     /// <summary>Bytes of native memory this batch holds, for the memory budget.</summary>
     public long AllocatedBytes
     {

@@ -53,7 +53,7 @@ public sealed class QuarantineCollector
         b.SetInt64(_contextColumn, contextTimestamp == long.MinValue ? Pending : contextTimestamp);
         _hasPending |= contextTimestamp == long.MinValue;
         b.CommitRow(byteOffset, byteOffset + raw.Length);
-        if (b.IsFull) Flush(0);
+        if (b.IsFullOrLarge) Flush(0);
     }
 
     /// <summary>Gives rows still waiting for a context the first good event time of the source.</summary>

@@ -60,7 +60,7 @@ public abstract partial class RecordDecoder
         if (!_anyGood) FirstGood(timestamp);
         long hour = Lake.LakePaths.HourOf(timestamp);
         if (hour != _batchHour) HourChanged(hour);
-        else if (Batch.IsFull) EmitBatch();
+        else if (Batch.IsFull || ((Batch.Count & 1023) == 0 && Batch.IsFullOrLarge)) EmitBatch();
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public abstract partial class RecordDecoder
         if (Batch.Count == 1 || _batchHour == long.MinValue) { _batchHour = hour; return; }
         if (Batch.Count - 1 < Batch.Capacity / 8)
         {
-            if (Batch.IsFull) EmitBatch();
+            if (Batch.IsFull || ((Batch.Count & 1023) == 0 && Batch.IsFullOrLarge)) EmitBatch();
             return; // stays a mixed batch
         }
         var next = _pool.Rent();

@@ -41,6 +41,19 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
 
     private int PendingRows => _columns[0].Rows;
 
+    /// <summary>A row group is also closed when its strings pass this size: offsets are 32-bit, pages must stay small.</summary>
+    private const long MaxRowGroupVarLenBytes = 256L << 20;
+
+    private long PendingVarLenBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var c in _columns) if (c.VarLen) total += c.DataBytes;
+            return total;
+        }
+    }
+
     public void Write(RecordBatch batch)
     {
         int offset = 0;
@@ -49,7 +62,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
             int take = Math.Min(batch.Length - offset, _options.RowGroupRows - PendingRows);
             for (int c = 0; c < _columns.Length; c++) _columns[c].Append(batch.Column(c), offset, take);
             offset += take;
-            if (PendingRows == _options.RowGroupRows) FlushRowGroup();
+            if (PendingRows == _options.RowGroupRows || PendingVarLenBytes >= MaxRowGroupVarLenBytes) FlushRowGroup();
         }
     }
 

@@ -144,7 +144,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
             int take = Math.Min(rows.Length, target.Capacity - target.Count);
             target.AppendRows(source, rows[..take]);
             rows = rows[take..];
-            if (target.IsFull)
+            if (target.IsFullOrLarge)
             {
                 var full = target;
                 _pending.Remove(hour);
