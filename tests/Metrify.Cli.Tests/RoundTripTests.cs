@@ -135,6 +135,24 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Rows_in_random_time_order_land_in_their_hours()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "shuffled.csv");
+        var r = new Random(4);
+        var start = new DateTime(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        var lines = Enumerable.Range(0, 3000).Select(i => $"M{i % 37},{start.AddMinutes(r.Next(100 * 60)):yyyy-MM-ddTHH:mm:ssZ},{i}").ToList();
+        File.WriteAllText(csv, "meter_id,reading_timestamp,consumption_kwh\n" + string.Join("\n", lines) + "\n");
+        CliRunner.Ok("ingest", csv, "--lake", Path.Combine(dir, "lake"));
+        var lake = Path.Combine(dir, "lake");
+        Assert.Equal(3000L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(Enumerable.Range(0, 3000).Sum(), CliRunner.Scalar<long>(lake, "SELECT sum(consumption_kwh)::BIGINT FROM readings"));
+        Assert.Equal(100L, CliRunner.Scalar<long>(lake, "SELECT count(DISTINCT (date, hour)) FROM readings"));
+        Assert.Equal(0L, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE hour(reading_timestamp) <> hour"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Every_spelling_of_an_instant_lands_as_the_same_microsecond()
     {
         var dir = CliRunner.TempDir();

@@ -23,6 +23,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private int[] _bucket = [];
     private long[] _bucketHour = [];
     private int[] _bucketCount = [];
+    private readonly Dictionary<long, int> _bucketIndex = new();
     private bool _completed;
 
     public PartitionedWriter(TableSpec table, ColumnBatchPool pool, LakeOptions options, string tempPrefix,
@@ -84,14 +85,28 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         for (int i = 0; i < n; i++) _hours[i] = LakePaths.HourOf(timestamps[i]);
         var bucketOf = _bucket.AsSpan(0, n);
         int buckets = 0, last = -1;
+        _bucketIndex.Clear();
         for (int i = 0; i < n; i++)
         {
             long h = _hours[i];
             if (last < 0 || _bucketHour[last] != h)
             {
+                // Few hours per batch is the rule: a linear look-up; scattered timestamps switch to a map so a
+                // batch of random instants stays linear in its rows.
                 last = -1;
-                for (int b = 0; b < buckets; b++) if (_bucketHour[b] == h) { last = b; break; }
-                if (last < 0) { last = buckets++; _bucketHour[last] = h; _bucketCount[last] = 0; }
+                if (buckets <= 16)
+                {
+                    for (int b = 0; b < buckets; b++) if (_bucketHour[b] == h) { last = b; break; }
+                    if (buckets == 16 && last < 0) for (int b = 0; b < buckets; b++) _bucketIndex[_bucketHour[b]] = b;
+                }
+                else if (_bucketIndex.TryGetValue(h, out int found)) last = found;
+                if (last < 0)
+                {
+                    last = buckets++;
+                    _bucketHour[last] = h;
+                    _bucketCount[last] = 0;
+                    if (buckets > 16) _bucketIndex[h] = last;
+                }
             }
             bucketOf[i] = last;
             _bucketCount[last]++;
