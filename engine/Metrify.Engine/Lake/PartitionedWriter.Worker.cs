@@ -19,6 +19,11 @@ public sealed partial class PartitionedWriter
         private readonly Channel<(long Hour, ColumnBatch Batch)> _queue =
             Channel.CreateUnbounded<(long, ColumnBatch)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private const int IdleJobs = 4;
+        // Time-ordered input never comes back to an hour it left, so closing after IdleJobs keeps memory flat. Input
+        // sorted by meter cycles through its hours; each time an hour closed as idle comes back, the patience doubles,
+        // until the cycle fits and files stay open (at most Ingest:MaxOpenFiles) instead of churning.
+        private long _idleAfter = IdleJobs;
+        private readonly HashSet<long> _closedIdle = new();
         private readonly Dictionary<long, OpenFile> _open = new();
         private readonly List<WrittenFile> _done = new();
         private Thread? _thread; // started with the first batch: most quarantine writers never get one
@@ -73,6 +78,7 @@ public sealed partial class PartitionedWriter
         {
             if (!_open.TryGetValue(hour, out var file))
             {
+                if (_closedIdle.Contains(hour)) _idleAfter = Math.Min(_idleAfter * 2, 1 << 16);
                 if (_open.Count >= _maxOpenFiles) CloseLeastRecent();
                 file = Open(hour);
                 _open[hour] = file;
@@ -92,19 +98,23 @@ public sealed partial class PartitionedWriter
         }
 
         /// <summary>
-        /// An open file holds its row group's encoded pages in memory, so a partition that has had no rows for
-        /// <see cref="IdleJobs"/> jobs (in a time-ordered stream: an hour that is over) is closed. A late row for it
-        /// opens a new file with its own byte range.
+        /// An open file holds its row group in memory, so a partition that has had no rows for a while (in a
+        /// time-ordered stream: an hour that is over) is closed. A late row for it opens a new file with its own
+        /// byte range.
         /// </summary>
         private void CloseIdle()
         {
             if (_open.Count <= 1) return;
             List<long>? idle = null;
             foreach (var (hour, f) in _open)
-                if (_tick - f.LastUse >= IdleJobs) (idle ??= new()).Add(hour);
+                if (_tick - f.LastUse >= _idleAfter) (idle ??= new()).Add(hour);
             if (idle is null) return;
             idle.Sort();
-            foreach (var hour in idle) Close(hour, _open[hour]);
+            foreach (var hour in idle)
+            {
+                Close(hour, _open[hour]);
+                _closedIdle.Add(hour);
+            }
         }
 
         private OpenFile Open(long hour)
