@@ -153,6 +153,25 @@ public class RoundTripTests
     }
 
     [Fact]
+    public void Input_sorted_by_meter_settles_into_few_files_per_hour()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "bymeter.csv");
+        var start = new DateTime(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        var rows = from m in Enumerable.Range(0, 100) from q in Enumerable.Range(0, 48 * 4)
+                   select $"M{m:D3},{start.AddMinutes(15 * q):yyyy-MM-ddTHH:mm:ssZ},1";
+        File.WriteAllText(csv, "meter_id,reading_timestamp,consumption_kwh\n" + string.Join("\n", rows) + "\n");
+        var settings = Path.Combine(dir, "small-batches.json");
+        File.WriteAllText(settings, """{ "Ingest": { "BatchRows": 1024 } }""");
+        CliRunner.Ok("ingest", csv, "--lake", Path.Combine(dir, "lake"), "--config", settings);
+        var lake = Path.Combine(dir, "lake");
+        Assert.Equal(100L * 48 * 4, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        int files = Directory.GetFiles(Path.Combine(lake, "readings"), "*.parquet", SearchOption.AllDirectories).Length;
+        Assert.InRange(files, 48, 2 * 48);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Every_spelling_of_an_instant_lands_as_the_same_microsecond()
     {
         var dir = CliRunner.TempDir();
