@@ -62,6 +62,21 @@ public class ExitCodeTests
     }
 
     [Fact]
+    public void A_lake_that_cannot_be_written_is_one_line()
+    {
+        var dir = CliRunner.TempDir();
+        var csv = Path.Combine(dir, "r.csv");
+        File.WriteAllText(csv, "meter_id,reading_timestamp\nA,2026-01-05T00:00:00Z\n");
+        var notAFolder = Path.Combine(dir, "lake");
+        File.WriteAllText(notAFolder, "a file where the lake should be");
+        var r = CliRunner.Run("ingest", csv, "--lake", notAFolder);
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("metrify: error: ", line);
+        Assert.Contains("Lake:Root", line);
+    }
+
+    [Fact]
     public void A_failing_query_is_one_line()
     {
         var dir = CliRunner.TempDir();

@@ -25,5 +25,11 @@ public static class CliErrors
             stderr.WriteLine($"metrify: error: {inner.Message}");
             return OperatorError;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The file system refused (lake not writable, disk full): one line, no stack trace, nothing published.
+            stderr.WriteLine($"metrify: error: {e.Message.Split('\n')[0]} (check Lake:Root and free space)");
+            return Failed;
+        }
     }
 }
