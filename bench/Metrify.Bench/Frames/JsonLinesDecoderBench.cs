@@ -34,13 +34,7 @@ public class JsonLinesDecoderBench
     {
         var quarantine = new QuarantineCollector("bench.jsonl", _quarantinePool, new RecycleSink(_quarantinePool));
         var decoder = new JsonLinesDecoder(Tables.Readings, _pool, new RecycleSink(_pool), quarantine);
-        for (int at = 0; at < _jsonl.Length;)
-        {
-            int chunk = Math.Min(4 << 20, _jsonl.Length - at);
-            at += decoder.Decode(_jsonl.AsSpan(at, chunk), at, at + chunk == _jsonl.Length);
-        }
-        decoder.Complete();
-        return decoder.Stats.Rows;
+        return BenchData.Feed(decoder, _jsonl);
     }
 
     /// <summary>Tokenising alone with the BCL reader, numbers read as doubles: no columns, no timestamps.</summary>

@@ -130,13 +130,7 @@ public static class StageBreakdown
         using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
         var decoder = new Metrify.Engine.Frames.Json.JsonLinesDecoder(Tables.Readings, pool, new Frames.RecycleSink(pool),
             new QuarantineCollector("bench.jsonl", qpool, new Frames.RecycleSink(qpool)));
-        for (int at = 0; at < data.Length;)
-        {
-            int chunk = Math.Min(4 << 20, data.Length - at);
-            at += decoder.Decode(data.AsSpan(at, chunk), at, at + chunk == data.Length);
-        }
-        decoder.Complete();
-        return decoder.Stats.Rows;
+        return BenchData.Feed(decoder, data);
     }
 
     /// <summary>Decodes the file into memory first, then times only the Parquet encoding of all its rows into one file.</summary>

@@ -25,11 +25,6 @@ public sealed class ColumnBatchPool : IDisposable
     public int BatchRows { get; }
     public int MaxBatches { get; }
     public NativeBufferPool Memory { get; }
-    public int Available
-    {
-        get { lock (_lock) return MaxBatches - _inUse; }
-    }
-
     /// <summary>Takes a batch if one is free right now.</summary>
     public bool TryRent(out ColumnBatch batch)
     {

@@ -15,7 +15,6 @@ public sealed class NativeBufferPool
     private readonly ConcurrentBag<NativeBuffer>[] _classes = new ConcurrentBag<NativeBuffer>[MaxShift - MinShift + 1];
     private readonly long _maxRetainedBytes;
     private long _retainedBytes;
-    private long _outstandingBytes;
 
     public NativeBufferPool(long maxRetainedBytes = 1L << 30)
     {
@@ -25,9 +24,6 @@ public sealed class NativeBufferPool
 
     public static NativeBufferPool Shared { get; } = new();
 
-    /// <summary>Bytes rented and not yet returned: what the pipeline holds right now.</summary>
-    public long OutstandingBytes => Interlocked.Read(ref _outstandingBytes);
-
     public NativeBuffer Rent(int minimumLength)
     {
         int shift = Math.Max(MinShift, 32 - BitOperations.LeadingZeroCount((uint)Math.Max(minimumLength - 1, 1)));
@@ -36,13 +32,11 @@ public sealed class NativeBufferPool
             Interlocked.Add(ref _retainedBytes, -buffer.Length);
         else
             buffer = new NativeBuffer(1 << shift);
-        Interlocked.Add(ref _outstandingBytes, buffer.Length);
         return buffer;
     }
 
     public void Return(NativeBuffer buffer)
     {
-        Interlocked.Add(ref _outstandingBytes, -buffer.Length);
         int shift = BitOperations.Log2((uint)buffer.Length);
         if (Interlocked.Add(ref _retainedBytes, buffer.Length) > _maxRetainedBytes)
         {

@@ -20,7 +20,6 @@ public sealed partial class Ingestor : IDisposable
     private readonly LakeOptions _lake;
     private readonly IngestOptions _options;
     private readonly Dictionary<TableSpec, ColumnBatchPool> _pools = new();
-    private readonly byte[] _buffer;
 
     public Ingestor(LakeOptions lake, IngestOptions options)
     {
@@ -28,7 +27,6 @@ public sealed partial class Ingestor : IDisposable
         if (problems.Count > 0) throw new OperatorException(problems[0]);
         _lake = lake;
         _options = options;
-        _buffer = ArrayPool<byte>.Shared.Rent(options.ReadBufferBytes);
     }
 
     public LakeOptions Lake => _lake;
@@ -54,7 +52,21 @@ public sealed partial class Ingestor : IDisposable
         var clock = Stopwatch.StartNew();
         using var file = OpenInput(path);
         long length = RandomAccess.GetLength(file);
-        var head = _buffer.AsSpan(0, (int)Math.Min(_options.ReadBufferBytes, Math.Max(length, 1)));
+        var headBuffer = RentReadBuffer();
+        try
+        {
+            return IngestFile(path, file, length, headBuffer, forcedTable, progress, clock, cancellationToken);
+        }
+        finally
+        {
+            _readBuffers.Add(headBuffer);
+        }
+    }
+
+    private IngestResult IngestFile(string path, Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, byte[] headBuffer,
+        TableSpec? forcedTable, IProgress<long>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var head = headBuffer.AsSpan(0, (int)Math.Min(_options.ReadBufferBytes, Math.Max(length, 1)));
         int filled = ReadFull(file, head, 0);
         var detected = InputDetector.Detect(path, head[..filled], forcedTable);
         if (detected.Table is null)
@@ -134,6 +146,5 @@ public sealed partial class Ingestor : IDisposable
     {
         foreach (var pool in _pools.Values) pool.Dispose();
         _pools.Clear();
-        ArrayPool<byte>.Shared.Return(_buffer);
     }
 }
