@@ -26,4 +26,7 @@ public enum QualityFlags
     Spike = 1 << 7,
     /// <summary>Frame checksum could not be verified (formats without a checksum).</summary>
     Unverified = 1 << 8,
+    /// <summary>The frame carries no wall-clock time (DSMR 2.2/3.0, SML with a seconds index only); the instant is
+    /// the source's context time (the last good frame time of the source, else the time the source was received).</summary>
+    NoMeterClock = 1 << 9,
 }

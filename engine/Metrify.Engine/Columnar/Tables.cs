@@ -26,6 +26,14 @@ public static class Tables
             F("export_t2_kwh", "kWh", "Cumulative export register, tariff 2."),
             F("import_power_kw", "kW", "Instantaneous import power."),
             F("export_power_kw", "kW", "Instantaneous export power."),
+            F("import_total_kwh", "kWh", "Cumulative import register over all tariffs (meters that send a total: LU, AT, SML)."),
+            F("export_total_kwh", "kWh", "Cumulative export register over all tariffs."),
+            F("import_power_l1_kw", "kW", "Instantaneous import power, phase L1."),
+            F("import_power_l2_kw", "kW", "Instantaneous import power, phase L2."),
+            F("import_power_l3_kw", "kW", "Instantaneous import power, phase L3."),
+            F("export_power_l1_kw", "kW", "Instantaneous export power, phase L1."),
+            F("export_power_l2_kw", "kW", "Instantaneous export power, phase L2."),
+            F("export_power_l3_kw", "kW", "Instantaneous export power, phase L3."),
             F("voltage_l1_v", "V", "Voltage, phase L1."),
             F("voltage_l2_v", "V", "Voltage, phase L2."),
             F("voltage_l3_v", "V", "Voltage, phase L3."),
@@ -33,6 +41,36 @@ public static class Tables
             F("current_l2_a", "A", "Current, phase L2."),
             F("current_l3_a", "A", "Current, phase L3."),
             new("tariff", ColumnKind.Int32, true, "", "Active tariff indicator as the meter reports it."),
+            Flags(),
+        ], "reading_timestamp");
+
+    public static TableSpec Registers { get; } = new("registers",
+        "Every value a meter frame carried that has no column in readings or gas, one row per value: nothing a meter sent is lost.",
+        [
+            Str("meter_id", "Meter the frame came from (as in readings).", nullable: false),
+            Ts("reading_timestamp", "Instant of the frame (as the readings row of the same frame)."),
+            Str("obis", "OBIS code A-B:C.D.E (with *F when F is not 255); 'header' for the P1 identification line.", nullable: false),
+            new("value_index", ColumnKind.Int32, false, "", "0-based position of the value among the object's values (P1 lines may carry several)."),
+            F("value", "", "Numeric value, scaled and normalised to the unit in the unit column."),
+            Str("unit", "Unit of value after normalisation (W to kW, Wh to kWh, var to kvar, VA to kVA); null when none was sent."),
+            Str("text", "Text value: hex-decoded ids and messages, OBIS references, status and raw values that are not numbers."),
+            Ts("value_timestamp", "Timestamp value (UTC), e.g. power-failure log entries; null when absent or a sentinel.", nullable: true),
+            new("status", ColumnKind.Int64, true, "", "SML status word of the entry, raw (vendor bit field)."),
+            Flags(),
+        ], "reading_timestamp");
+
+    public static TableSpec Gas { get; } = new("gas",
+        "M-Bus sub-meters (gas, water, heat) reported through an electricity meter's P1 port: one row per channel and frame.",
+        [
+            Str("meter_id", "Electricity meter whose frame carried the value.", nullable: false),
+            Ts("reading_timestamp", "Instant of the frame that carried the value."),
+            new("channel", ColumnKind.Int32, false, "", "M-Bus channel 1..4 (assigned by installation order, not by medium)."),
+            new("device_type", ColumnKind.Int32, true, "", "EN 13757-3 device type: 3 gas, 4 heat, 7 water."),
+            Str("device_id", "Sub-meter equipment id (hex-decoded)."),
+            Str("obis", "OBIS code the value came in (24.2.1 temperature-corrected gas or water, 24.2.3 uncorrected BE gas, 24.3.0 DSMR 2.2/3.0 profile)."),
+            Ts("capture_timestamp", "The device's own capture time of the value (UTC); null when absent or a sentinel.", nullable: true),
+            F("value", "", "Meter reading, in the unit of the unit column."),
+            Str("unit", "Unit as sent (m3, GJ); null when the meter sent none (dead slots)."),
             Flags(),
         ], "reading_timestamp");
 
@@ -80,11 +118,11 @@ public static class Tables
     /// <summary>Tables that inputs decode into (the quarantine is written by the engine, not decoded).</summary>
     public static IReadOnlyList<TableSpec> Decodable { get; } = [Readings, GridStatus, Weather];
 
-    public static IReadOnlyList<TableSpec> All { get; } = [Readings, GridStatus, Weather, Quarantine];
+    public static IReadOnlyList<TableSpec> All { get; } = [Readings, Registers, Gas, GridStatus, Weather, Quarantine];
 
     /// <summary>Names reserved for the tables later stages fill; the lake and docs already keep them free.</summary>
     public static IReadOnlyList<string> Reserved { get; } =
-        ["registers", "gas", "solar", "readings_15min", "readings_hourly", "readings_daily", "grid_status_hourly", "weather_hourly"];
+        ["solar", "readings_15min", "readings_hourly", "readings_daily", "grid_status_hourly", "weather_hourly"];
 
     public static TableSpec? Find(string name)
     {

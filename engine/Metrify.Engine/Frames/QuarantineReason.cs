@@ -17,6 +17,16 @@ public enum QuarantineReason : byte
     Oversized,
     /// <summary>The bytes are not valid UTF-8 text.</summary>
     InvalidText,
+    /// <summary>A meter frame's checksum (CRC-16 of a P1 telegram, X-25 of an SML frame or message) does not match.</summary>
+    BadChecksum,
+    /// <summary>A meter frame ended early: the next frame started, or the input ended, before its end marker.</summary>
+    TruncatedFrame,
+    /// <summary>A meter frame's structure is broken (bad escape, bad TL field, a list that overruns the frame).</summary>
+    MalformedFrame,
+    /// <summary>An encrypted frame did not authenticate: wrong key or damaged bytes (AES-GCM tag mismatch).</summary>
+    DecryptionFailed,
+    /// <summary>An encrypted frame from a system title no key is configured for.</summary>
+    NoKey,
 }
 
 public static class QuarantineReasons
@@ -32,6 +42,11 @@ public static class QuarantineReasons
         QuarantineReason.WrongType => "wrong_type",
         QuarantineReason.Oversized => "oversized_record",
         QuarantineReason.InvalidText => "invalid_text",
+        QuarantineReason.BadChecksum => "bad_checksum",
+        QuarantineReason.TruncatedFrame => "truncated_frame",
+        QuarantineReason.MalformedFrame => "malformed_frame",
+        QuarantineReason.DecryptionFailed => "decryption_failed",
+        QuarantineReason.NoKey => "no_key",
         _ => reason.ToString(),
     };
 }

@@ -1,0 +1,21 @@
+namespace Metrify.Engine.Frames.Meter;
+
+/// <summary>Settings of the meter frame decoders (the <c>Frames</c> section of metrify.json).</summary>
+public sealed record MeterFrameOptions
+{
+    /// <summary>Largest frame accepted; a longer one is quarantined as oversized, so garbage never grows memory.
+    /// Belgian telegrams with a 13-month peak history pass 1.5 KB; 16 KB leaves room for any real meter.</summary>
+    public int MaxFrameBytes { get; init; } = 16 * 1024;
+
+    /// <summary>Meters (by meter id) whose SML CRCs use CRC-16/KERMIT instead of X-25 (Holley DTZ541 firmware bug).</summary>
+    public IReadOnlyList<string> KermitMeters { get; init; } = [];
+
+    /// <summary>Keys of encrypted P1 meters (Luxembourg Smarty).</summary>
+    public MeterKeyring Keys { get; init; } = MeterKeyring.Empty;
+
+    public IEnumerable<string> Validate()
+    {
+        if (MaxFrameBytes is < 8 * 1024 or > 16 * 1024 * 1024)
+            yield return $"Frames:MaxFrameBytes must be between 8192 and 16777216 (is {MaxFrameBytes}).";
+    }
+}

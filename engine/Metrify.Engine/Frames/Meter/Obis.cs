@@ -1,0 +1,91 @@
+using System.Runtime.CompilerServices;
+
+namespace Metrify.Engine.Frames.Meter;
+
+/// <summary>
+/// An OBIS code A-B:C.D.E*F packed into one integer (A in the high byte), so that frame decoders switch on it like
+/// a number. Text telegrams omit F, which is then 255, as in the binary codes SML carries.
+/// </summary>
+public readonly record struct Obis(ulong Value)
+{
+    public static Obis Of(byte a, byte b, byte c, byte d, byte e, byte f = 255) =>
+        new(((ulong)a << 40) | ((ulong)b << 32) | ((ulong)c << 24) | ((ulong)d << 16) | ((ulong)e << 8) | f);
+
+    /// <summary>The six bytes as SML sends them (01 00 01 08 00 FF).</summary>
+    public static Obis FromBytes(ReadOnlySpan<byte> six) => Of(six[0], six[1], six[2], six[3], six[4], six[5]);
+
+    public byte A => (byte)(Value >> 40);
+    public byte B => (byte)(Value >> 32);
+    public byte C => (byte)(Value >> 24);
+    public byte D => (byte)(Value >> 16);
+    public byte E => (byte)(Value >> 8);
+    public byte F => (byte)Value;
+
+    /// <summary>C.D.E only, for matching a quantity regardless of medium, channel and F.</summary>
+    public uint Cde => (uint)(Value >> 8) & 0xFFFFFF;
+
+    public static uint CdeOf(byte c, byte d, byte e) => ((uint)c << 16) | ((uint)d << 8) | e;
+
+    /// <summary>
+    /// Parses the OBIS id at the start of a P1/IEC line ("1-0:1.8.1", "0-1:24.2.1", "1-0:1.8.0*255", "1-0:31.7.0.255",
+    /// and the spec typos "1-0:99:97.0") up to the first '('. Returns the bytes consumed, or 0 when the text is not an id.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int TryParseText(ReadOnlySpan<byte> line, out Obis obis)
+    {
+        obis = default;
+        Span<int> part = stackalloc int[6];
+        int n = 0, i = 0, count = 0;
+        bool digits = false;
+        for (; i < line.Length; i++)
+        {
+            byte ch = line[i];
+            uint d = (uint)(ch - '0');
+            if (d <= 9)
+            {
+                n = n * 10 + (int)d;
+                if (n > 255) return 0;
+                digits = true;
+                continue;
+            }
+            if (ch == '(') break;
+            if (!digits || count == 5 || (ch != '-' && ch != ':' && ch != '.' && ch != '*')) return 0;
+            part[count++] = n;
+            n = 0;
+            digits = false;
+        }
+        if (!digits || i >= line.Length) return 0;
+        part[count++] = n;
+        if (count < 5) return 0;
+        if (count == 5) part[5] = 255;
+        obis = Of((byte)part[0], (byte)part[1], (byte)part[2], (byte)part[3], (byte)part[4], (byte)part[5]);
+        return i;
+    }
+
+    /// <summary>Writes "A-B:C.D.E" (and "*F" unless F is 255) as UTF-8; returns the length.</summary>
+    public int Format(Span<byte> destination)
+    {
+        int at = 0;
+        at += Write(destination[at..], A); destination[at++] = (byte)'-';
+        at += Write(destination[at..], B); destination[at++] = (byte)':';
+        at += Write(destination[at..], C); destination[at++] = (byte)'.';
+        at += Write(destination[at..], D); destination[at++] = (byte)'.';
+        at += Write(destination[at..], E);
+        if (F != 255) { destination[at++] = (byte)'*'; at += Write(destination[at..], F); }
+        return at;
+    }
+
+    private static int Write(Span<byte> d, byte v)
+    {
+        if (v >= 100) { d[0] = (byte)('0' + v / 100); d[1] = (byte)('0' + v / 10 % 10); d[2] = (byte)('0' + v % 10); return 3; }
+        if (v >= 10) { d[0] = (byte)('0' + v / 10); d[1] = (byte)('0' + v % 10); return 2; }
+        d[0] = (byte)('0' + v);
+        return 1;
+    }
+
+    public override string ToString()
+    {
+        Span<byte> b = stackalloc byte[24];
+        return System.Text.Encoding.ASCII.GetString(b[..Format(b)]);
+    }
+}

@@ -1,0 +1,44 @@
+namespace Metrify.Engine.Frames.Meter;
+
+/// <summary>
+/// Finds P1 telegrams in a byte stream. A telegram starts at a '/' at the start of a line and ends at a '!' at the
+/// start of a line, 0 to 4 hex digits and CRLF. A '/' at a line start before the end means the telegram was cut
+/// off: the part is broken and the new telegram starts there. Bytes outside telegrams (garbage, blank lines, NUL
+/// padding after the CRLF) are skipped. The scans are vectorised IndexOf/IndexOfAny over the bytes.
+/// </summary>
+public static class P1Framer
+{
+    public static FrameScan Scan(ReadOnlySpan<byte> data, bool isFinal, int maxFrameBytes)
+    {
+        if (data.IsEmpty) return FrameScan.NeedMore;
+        if (data[0] != '/')
+        {
+            int next = data.IndexOf("\n/"u8);
+            if (next >= 0) return new FrameScan(FrameScanKind.Skip, next + 1);
+            // Keep a trailing '\n': the '/' after it may be the next read's first byte.
+            int skip = isFinal || data[^1] != '\n' ? data.Length : data.Length - 1;
+            return skip > 0 ? new FrameScan(FrameScanKind.Skip, skip) : FrameScan.NeedMore;
+        }
+
+        int limit = Math.Min(data.Length, maxFrameBytes);
+        int from = 1;
+        while (from < limit)
+        {
+            int k = data[from..limit].IndexOfAny((byte)'!', (byte)'/');
+            if (k < 0) break;
+            k += from;
+            from = k + 1;
+            if (data[k - 1] != '\n') continue;
+            if (data[k] == '/') return new FrameScan(FrameScanKind.Broken, k, 0, QuarantineReason.TruncatedFrame);
+            int p = k + 1, digits = 0;
+            while (p < data.Length && digits < 4 && P1Values.HexValue(data[p]) >= 0) { p++; digits++; }
+            if (p < data.Length && data[p] == '\r') p++;
+            if (p < data.Length && data[p] == '\n') return new FrameScan(FrameScanKind.Frame, p + 1, k);
+            if (p >= data.Length && !isFinal && data.Length < maxFrameBytes + 8) return FrameScan.NeedMore;
+            return new FrameScan(FrameScanKind.Frame, p, k); // line end missing (glued next header, end of input)
+        }
+        if (data.Length >= maxFrameBytes)
+            return new FrameScan(FrameScanKind.Broken, maxFrameBytes, 0, QuarantineReason.Oversized);
+        return isFinal ? new FrameScan(FrameScanKind.Broken, data.Length, 0, QuarantineReason.TruncatedFrame) : FrameScan.NeedMore;
+    }
+}

@@ -1,0 +1,307 @@
+using System.Runtime.CompilerServices;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Frames.Meter;
+
+/// <summary>
+/// Decodes one DSMR P1 / IEC 62056-21 telegram (from its '/' through the line after '!') into rows: checks the
+/// CRC-16/ARC when the telegram carries one (1 to 4 hex digits), splits it into OBIS objects and their value groups,
+/// then lands every value: known quantities in readings, M-Bus channels in gas, the rest in registers.
+/// Allocation-free: values are offsets into the telegram held in a reused array.
+/// </summary>
+public sealed class P1TelegramDecoder
+{
+    private struct Value
+    {
+        public Obis Obis;
+        public int Index, Start, Length;
+        public bool Unparsed;
+    }
+
+    /// <summary>What an M-Bus channel reported in one telegram.</summary>
+    private struct Channel
+    {
+        public bool Seen, HasValue;
+        public int Type, IdStart, IdLength, UnitStart, UnitLength;
+        public Obis ValueObis;
+        public long Capture;
+        public double Value;
+        public QualityFlags Flags;
+    }
+
+    private const int MaxChannels = 8;
+    private static readonly Obis TimestampObis = Obis.Of(0, 0, 1, 0, 0), EquipmentIdObis = Obis.Of(0, 0, 96, 1, 1),
+        LogicalNameObis = Obis.Of(0, 0, 42, 0, 0), MeterIdAltObis = Obis.Of(0, 0, 96, 1, 0), TariffObis = Obis.Of(0, 0, 96, 14, 0);
+
+    private Value[] _values = new Value[128];
+    private int _count;
+    private readonly Channel[] _channels = new Channel[MaxChannels + 1];
+    private readonly byte[] _text = new byte[2048];
+
+    /// <summary>Decodes a telegram. <paramref name="bang"/> is the index of its closing '!'.</summary>
+    /// <param name="sourceLength">Bytes the telegram took in the source, when it was decrypted from an envelope.</param>
+    /// <param name="skipCrc">The telegram was authenticated otherwise (AES-GCM); its CRC is not checked.</param>
+    public void Decode(ReadOnlySpan<byte> telegram, int bang, long sourceOffset, long lineNumber, MeterFrameOutput output,
+        int sourceLength = -1, bool skipCrc = false)
+    {
+        long end = sourceOffset + (sourceLength < 0 ? telegram.Length : sourceLength);
+        var flags = QualityFlags.None;
+        int digits = 0;
+        uint sent = 0;
+        while (bang + 1 + digits < telegram.Length && digits < 4 && P1Values.HexValue(telegram[bang + 1 + digits]) is var h and >= 0)
+        {
+            sent = (sent << 4) | (uint)h;
+            digits++;
+        }
+        if (skipCrc) { }
+        else if (digits == 0) flags |= QualityFlags.Unverified; // DSMR 2.2/3.0 and IEC mode D carry no checksum
+        else
+        {
+            ushort crc = Crc16.Arc(telegram[..(bang + 1)]);
+            if (crc != sent)
+            {
+                output.Reject(sourceOffset, telegram, QuarantineReason.BadChecksum,
+                    $"CRC-16/ARC of the telegram is {crc:X4}, the telegram says {System.Text.Encoding.ASCII.GetString(telegram.Slice(bang + 1, digits))}", lineNumber);
+                return;
+            }
+        }
+
+        int headerEnd = telegram.IndexOf((byte)'\n');
+        if (headerEnd < 0 || headerEnd > bang) headerEnd = bang;
+        var header = TrimCr(telegram[1..headerEnd]);
+        Split(telegram, headerEnd + 1, bang);
+        Emit(telegram, header, flags, sourceOffset, end, output);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
+
+    /// <summary>Splits the object lines between the header and the '!' into value groups.</summary>
+    private void Split(ReadOnlySpan<byte> t, int pos, int bang)
+    {
+        _count = 0;
+        Obis last = default;
+        int lastIndex = 0;
+        while (pos < bang)
+        {
+            int nl = t[pos..bang].IndexOf((byte)'\n');
+            int lineEnd = nl < 0 ? bang : pos + nl;
+            int lineStart = pos;
+            pos = lineEnd + 1;
+            int len = lineEnd - lineStart;
+            if (len > 0 && t[lineEnd - 1] == '\r') len--;
+            if (len == 0) continue;
+            var line = t.Slice(lineStart, len);
+            int at;
+            int index;
+            Obis obis;
+            if (line[0] == '(') { obis = last; index = lastIndex; at = 0; } // DSMR 2.2/3.0: a value on its own line
+            else
+            {
+                at = Obis.TryParseText(line, out obis);
+                if (at == 0) { Add(new Value { Start = lineStart, Length = len, Unparsed = true }); continue; }
+                index = 0;
+            }
+            while (at < line.Length && line[at] == '(')
+            {
+                int close = line[(at + 1)..].IndexOf((byte)')');
+                int valueEnd = close < 0 ? line.Length : at + 1 + close;
+                Add(new Value { Obis = obis, Index = index++, Start = lineStart + at + 1, Length = valueEnd - at - 1 });
+                at = valueEnd + 1;
+            }
+            if (at < line.Length) Add(new Value { Start = lineStart, Length = len, Unparsed = true }); // trailing junk: keep the line
+            last = obis;
+            lastIndex = index;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Add(in Value v)
+    {
+        if (_count == _values.Length) Array.Resize(ref _values, _count * 2);
+        _values[_count++] = v;
+    }
+
+    private void Emit(ReadOnlySpan<byte> t, ReadOnlySpan<byte> header, QualityFlags flags, long start, long end, MeterFrameOutput output)
+    {
+        // Identity and clock first: every row of the frame carries them.
+        Span<byte> id = stackalloc byte[64];
+        int idLength = -1, idRank = 4;
+        long time = MeterFrameOutput.NoTime;
+        bool clockSeen = false, clockSentinel = false;
+        for (int i = 0; i < _count; i++)
+        {
+            ref var v = ref _values[i];
+            if (v.Unparsed || v.Index != 0) continue;
+            int rank = v.Obis == EquipmentIdObis ? 0 : v.Obis == LogicalNameObis ? 1 : v.Obis == MeterIdAltObis ? 2 : 4;
+            if (rank < idRank && v.Length > 0)
+            {
+                var raw = t.Slice(v.Start, v.Length);
+                int n = P1Values.TryDecodeHexText(raw, id);
+                if (n < 0 && raw.Length <= id.Length) { raw.CopyTo(id); n = raw.Length; }
+                if (n > 0) { idLength = n; idRank = rank; }
+            }
+            else if (v.Obis == TimestampObis && !clockSeen)
+            {
+                clockSeen = true;
+                if (!P1Values.TryParseTimestamp(t.Slice(v.Start, v.Length), out time, out clockSentinel) || clockSentinel)
+                {
+                    clockSentinel = true;
+                    time = MeterFrameOutput.NoTime;
+                }
+            }
+        }
+        if (idLength < 0)
+        {
+            var h = header.Length > id.Length ? header[..id.Length] : header;
+            h.CopyTo(id);
+            idLength = h.Length;
+        }
+        if (!clockSeen) flags |= QualityFlags.NoMeterClock;
+        else if (clockSentinel) flags |= QualityFlags.SentinelTimestamp;
+        output.BeginFrame(id[..idLength], time, flags);
+        output.AddRegister("header"u8, 0, false, 0, default, header, true, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+
+        for (int c = 0; c <= MaxChannels; c++) _channels[c] = default;
+        Span<byte> obisText = stackalloc byte[24];
+        for (int i = 0; i < _count; i++)
+        {
+            ref var v = ref _values[i];
+            var text = t.Slice(v.Start, v.Length);
+            if (v.Unparsed)
+            {
+                output.AddRegister("unparsed"u8, 0, false, 0, default, text, true, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+                continue;
+            }
+            var o = v.Obis;
+            if (o.B == 0 && v.Index == 0)
+            {
+                if (o == EquipmentIdObis && idRank == 0) continue;
+                if (o == TimestampObis && !clockSentinel) continue;
+                if (o.A == 1 && TryStageReading(o, text, output)) continue;
+                if (o == TariffObis && P1Values.TryParseDecimal(text, out long tariff, out int dec) && dec == 0 && tariff is >= 0 and <= int.MaxValue)
+                {
+                    output.StageTariff((int)tariff);
+                    continue;
+                }
+            }
+            else if (o.B is >= 1 and <= MaxChannels && o.A == 0 && TryChannel(ref _channels[o.B], o, v, text, t)) continue;
+            EmitRegister(o, v.Index, text, obisText, output, start, end);
+        }
+
+        for (int c = 1; c <= MaxChannels; c++)
+        {
+            ref var ch = ref _channels[c];
+            if (!ch.Seen) continue;
+            int n = ch.IdLength > 0 ? P1Values.TryDecodeHexText(t.Slice(ch.IdStart, ch.IdLength), _text) : -1;
+            var deviceId = n >= 0 ? _text.AsSpan(0, n) : t.Slice(ch.IdStart, ch.IdLength);
+            int obisLength = ch.ValueObis.Value == 0 ? 0 : ch.ValueObis.Format(obisText);
+            output.AddGas(c, ch.Type, deviceId, ch.IdLength > 0, obisText[..obisLength], ch.Capture, ch.HasValue, ch.Value,
+                t.Slice(ch.UnitStart, ch.UnitLength), ch.Flags, start, end);
+        }
+        output.EndFrame(start, end);
+    }
+
+    private static bool TryStageReading(Obis o, ReadOnlySpan<byte> text, MeterFrameOutput output)
+    {
+        int column = ReadingQuantities.Column(o.Cde, out var wanted);
+        if (column == -1 || !TryNumber(text, out double value, out var unit) || unit != wanted) return false;
+        return ReadingQuantities.Stage(output, column, value);
+    }
+
+    /// <summary>"012.345*kWh" → 12.345 and kWh; W, Wh, var and VA values are converted to their kilo unit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryNumber(ReadOnlySpan<byte> text, out double value, out MeterUnit unit)
+    {
+        value = 0;
+        int star = text.IndexOf((byte)'*');
+        var number = star < 0 ? text : text[..star];
+        unit = star < 0 ? MeterUnit.None : MeterUnits.ParseText(text[(star + 1)..]);
+        if (!P1Values.TryParseDecimal(number, out long mantissa, out int decimals)) return false;
+        unit = MeterUnits.Normalise(unit, out int exponent);
+        value = P1Values.Scale(mantissa, decimals + exponent);
+        return true;
+    }
+
+    /// <summary>Collects an M-Bus channel's device type, id and reading; false for its other objects (valve, relay).</summary>
+    private static bool TryChannel(ref Channel ch, Obis o, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t)
+    {
+        switch (o.Cde)
+        {
+            case 0x180100: // 24.1.0 device type
+                if (v.Index != 0) return false;
+                ch.Seen = true;
+                ch.Type = P1Values.TryParseDecimal(text, out long type, out int d) && d == 0 && type is >= 0 and < 1000 ? (int)type : -1;
+                return true;
+            case 0x600100 or 0x600101: // 96.1.0 (NL) or 96.1.1 (BE) equipment id
+                if (v.Index != 0) return false;
+                if (!ch.Seen) ch.Type = -1;
+                ch.Seen = true;
+                ch.IdStart = v.Start;
+                ch.IdLength = v.Length;
+                return true;
+            case 0x180201 or 0x180203: // 24.2.1 / 24.2.3: (capture time)(value*unit)
+                if (!ch.Seen) ch.Type = -1;
+                ch.Seen = true;
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
+                if (v.Index == 1) return SetValue(ref ch, text, v.Start, t);
+                return false;
+            case 0x180300: // 24.3.0, DSMR 2.2/3.0: (time)(status)(period)(count)(ref)(unit) then (value) on the next line
+                if (!ch.Seen) ch.Type = -1;
+                ch.Seen = true;
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
+                if (v.Index == 5) { ch.UnitStart = v.Start; ch.UnitLength = v.Length; return true; }
+                if (v.Index == 6) return SetValue(ref ch, text, v.Start, t);
+                return v.Index is >= 1 and <= 4;
+            default:
+                return false;
+        }
+    }
+
+    private static void SetCapture(ref Channel ch, ReadOnlySpan<byte> text)
+    {
+        ch.Capture = MeterFrameOutput.NoTime;
+        if (P1Values.TryParseTimestamp(text, out long capture, out bool sentinel) && !sentinel) ch.Capture = capture;
+        else ch.Flags |= QualityFlags.SentinelTimestamp;
+    }
+
+    private static bool SetValue(ref Channel ch, ReadOnlySpan<byte> text, int start, ReadOnlySpan<byte> t)
+    {
+        int star = text.IndexOf((byte)'*');
+        var number = star < 0 ? text : text[..star];
+        if (!P1Values.TryParseDecimal(number, out long mantissa, out int decimals)) return false;
+        ch.HasValue = true;
+        ch.Value = P1Values.Scale(mantissa, decimals);
+        if (star >= 0) { ch.UnitStart = start + star + 1; ch.UnitLength = text.Length - star - 1; }
+        return true;
+    }
+
+    /// <summary>A registers row: a number with its unit, a timestamp, a hex-decoded text, or the raw text.</summary>
+    private void EmitRegister(Obis o, int index, ReadOnlySpan<byte> text, Span<byte> obisText, MeterFrameOutput output, long start, long end)
+    {
+        int obisLength = o.Format(obisText);
+        var obis = obisText[..obisLength];
+        bool hexText = o.A == 0 && (o.Cde is 0x600101 or 0x600100 or 0x2A0000 || (o.C == 96 && o.D == 13 && o.E != 1));
+        if (!hexText && TryNumber(text, out double value, out var unit))
+        {
+            var unitName = unit == MeterUnit.Unknown ? UnitText(text) : MeterUnits.Name(unit);
+            output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+            return;
+        }
+        if (!hexText && P1Values.TryParseTimestamp(text, out long time, out bool sentinel))
+        {
+            output.AddRegister(obis, index, false, 0, default, text, true, sentinel ? MeterFrameOutput.NoTime : time, false, 0,
+                sentinel ? QualityFlags.SentinelTimestamp : QualityFlags.None, start, end);
+            return;
+        }
+        int n = text.Length > 0 ? P1Values.TryDecodeHexText(text, _text) : -1;
+        var shown = n >= 0 ? _text.AsSpan(0, n) : text;
+        output.AddRegister(obis, index, false, 0, default, shown, !shown.IsEmpty, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+    }
+
+    private static ReadOnlySpan<byte> UnitText(ReadOnlySpan<byte> text)
+    {
+        int star = text.IndexOf((byte)'*');
+        return star < 0 ? default : text[(star + 1)..];
+    }
+}

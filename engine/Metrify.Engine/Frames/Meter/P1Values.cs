@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using Metrify.Engine.Frames.Text;
+
+namespace Metrify.Engine.Frames.Meter;
+
+/// <summary>The value syntaxes of P1 / IEC 62056-21 text: fixed-point numbers, local timestamps and hex strings.</summary>
+public static class P1Values
+{
+    /// <summary>
+    /// Parses a fixed-point decimal ("001234.567", "-063", "0000.89") into a scaled integer: value = mantissa / 10^decimals.
+    /// No floating point is involved; up to 18 significant digits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryParseDecimal(ReadOnlySpan<byte> text, out long mantissa, out int decimals)
+    {
+        mantissa = 0;
+        decimals = 0;
+        int i = 0;
+        bool negative = false;
+        if (text.Length > 0 && (text[0] == '-' || text[0] == '+')) { negative = text[0] == '-'; i = 1; }
+        int digits = 0, point = -1;
+        bool anyDigit = false;
+        long m = 0;
+        for (; i < text.Length; i++)
+        {
+            uint d = (uint)(text[i] - '0');
+            if (d <= 9)
+            {
+                anyDigit = true;
+                if (m != 0 || d != 0) { if (++digits > 18) return false; }
+                m = m * 10 + d;
+                continue;
+            }
+            if (text[i] != '.' || point >= 0) return false;
+            point = i;
+        }
+        if (!anyDigit) return false;
+        decimals = point < 0 ? 0 : text.Length - 1 - point;
+        mantissa = negative ? -m : m;
+        return true;
+    }
+
+    private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+    /// <summary>mantissa × 10^-exponent, correctly rounded (one IEEE division of exact operands).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Scale(long mantissa, int exponent) =>
+        exponent >= 0 ? mantissa / PowersOfTen[Math.Min(exponent, 22)] : mantissa * PowersOfTen[Math.Min(-exponent, 22)];
+
+    /// <summary>
+    /// Parses a P1 timestamp "YYMMDDhhmmssX" (X = S summer, W winter, either case) or the flag-less 12-digit form of
+    /// DSMR 2.2/3.0, to UTC microseconds. The flag decides the offset (W = UTC+1, S = UTC+2), which makes the repeated
+    /// October hour unambiguous; without a flag the EU summer-time rule decides. Returns false when the text is not
+    /// shaped like a timestamp. <paramref name="sentinel"/> is set (and the instant is 0) for the values meters send
+    /// when their clock is unset or the slot is empty: year 00 (2000, clock never set), 1970-01-01, all zeros and the
+    /// "not specified" 632525252525 pattern, and any impossible date.
+    /// </summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<byte> text, out long utcMicros, out bool sentinel)
+    {
+        utcMicros = 0;
+        sentinel = false;
+        if (text.Length is not (12 or 13)) return false;
+        int offsetHours = 0;
+        if (text.Length == 13)
+        {
+            byte flag = (byte)(text[12] | 0x20);
+            if (flag == 's') offsetHours = 2;
+            else if (flag == 'w') offsetHours = 1;
+            else return false;
+        }
+        Span<int> f = stackalloc int[6];
+        for (int k = 0; k < 6; k++)
+        {
+            uint hi = (uint)(text[2 * k] - '0'), lo = (uint)(text[2 * k + 1] - '0');
+            if (hi > 9 || lo > 9) return false;
+            f[k] = (int)(hi * 10 + lo);
+        }
+        int year = 2000 + f[0], month = f[1], day = f[2], hour = f[3], minute = f[4], second = f[5];
+        if (f[0] == 0 || (f[0] == 70 && month == 1 && day == 1) || month is < 1 or > 12 || day < 1 ||
+            day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            sentinel = true;
+            return true;
+        }
+        long local = (Utf8Timestamp.DaysFromCivil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second) * Utf8Timestamp.MicrosPerSecond;
+        if (offsetHours == 0) offsetHours = IsEuSummerTime(local - 2 * Utf8Timestamp.MicrosPerHour, year) ? 2 : 1;
+        utcMicros = local - offsetHours * Utf8Timestamp.MicrosPerHour;
+        return true;
+    }
+
+    /// <summary>EU rule since 1996: summer time from the last Sunday of March to the last Sunday of October, 01:00 UTC.</summary>
+    private static bool IsEuSummerTime(long utcMicros, int year)
+    {
+        long start = (LastSunday(year, 3) * 86_400 + 3600) * Utf8Timestamp.MicrosPerSecond;
+        long end = (LastSunday(year, 10) * 86_400 + 3600) * Utf8Timestamp.MicrosPerSecond;
+        return utcMicros >= start && utcMicros < end;
+    }
+
+    private static long LastSunday(int year, int month)
+    {
+        long last = Utf8Timestamp.DaysFromCivil(year, month, 31);
+        long weekday = (last + 4) % 7; // 1970-01-01 was a Thursday (4); 0 = Sunday
+        if (weekday < 0) weekday += 7;
+        return last - weekday;
+    }
+
+    /// <summary>
+    /// P1 sends ids and messages as hex-encoded octet strings. Decodes into <paramref name="destination"/> when the
+    /// text is even-length hex that decodes to printable ASCII; returns the decoded length, or -1.
+    /// </summary>
+    public static int TryDecodeHexText(ReadOnlySpan<byte> hex, Span<byte> destination)
+    {
+        if (hex.IsEmpty || (hex.Length & 1) != 0 || hex.Length / 2 > destination.Length) return -1;
+        for (int i = 0; i < hex.Length / 2; i++)
+        {
+            int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
+            if ((hi | lo) < 0) return -1;
+            byte b = (byte)(hi << 4 | lo);
+            if (b is < 0x20 or > 0x7E) return -1;
+            destination[i] = b;
+        }
+        return hex.Length / 2;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int HexValue(byte c)
+    {
+        uint d = (uint)(c - '0');
+        if (d <= 9) return (int)d;
+        uint l = (uint)((c | 0x20) - 'a');
+        return l <= 5 ? (int)l + 10 : -1;
+    }
+}
