@@ -1,7 +1,7 @@
 namespace Metrify.Engine.Frames.Meter;
 
 /// <summary>
-/// Finds P1 telegrams in a byte stream. A telegram starts at a '/' at the start of a line and ends at a '!' at the
+/// Finds P1 telegrams in a byte stream. A telegram starts at a '/' at the start of a line (or after a NUL) and ends at a '!' at the
 /// start of a line, 0 to 4 hex digits and CRLF. A '/' at a line start before the end means the telegram was cut
 /// off: the part is broken and the new telegram starts there. Bytes outside telegrams (garbage, blank lines, NUL
 /// padding after the CRLF) are skipped. The scans are vectorised IndexOf/IndexOfAny over the bytes.
@@ -13,10 +13,17 @@ public static class P1Framer
         if (data.IsEmpty) return FrameScan.NeedMore;
         if (data[0] != '/')
         {
-            int next = data.IndexOf("\n/"u8);
-            if (next >= 0) return new FrameScan(FrameScanKind.Skip, next + 1);
-            // Keep a trailing '\n': the '/' after it may be the next read's first byte.
-            int skip = isFinal || data[^1] != '\n' ? data.Length : data.Length - 1;
+            // A telegram starts at a '/' after a line end, or after the NUL some gateways send after the CRLF.
+            for (int at = 1; at < data.Length;)
+            {
+                int k = data[at..].IndexOf((byte)'/');
+                if (k < 0) break;
+                k += at;
+                if (data[k - 1] is (byte)'\n' or 0) return new FrameScan(FrameScanKind.Skip, k);
+                at = k + 1;
+            }
+            // Keep a trailing line end or NUL: the '/' after it may be the next read's first byte.
+            int skip = isFinal || data[^1] is not ((byte)'\n' or 0) ? data.Length : data.Length - 1;
             return skip > 0 ? new FrameScan(FrameScanKind.Skip, skip) : FrameScan.NeedMore;
         }
 

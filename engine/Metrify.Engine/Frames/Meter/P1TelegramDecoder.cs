@@ -31,7 +31,8 @@ public sealed class P1TelegramDecoder
 
     private const int MaxChannels = 8;
     private static readonly Obis TimestampObis = Obis.Of(0, 0, 1, 0, 0), EquipmentIdObis = Obis.Of(0, 0, 96, 1, 1),
-        LogicalNameObis = Obis.Of(0, 0, 42, 0, 0), MeterIdAltObis = Obis.Of(0, 0, 96, 1, 0), TariffObis = Obis.Of(0, 0, 96, 14, 0);
+        LogicalNameObis = Obis.Of(0, 0, 42, 0, 0), MeterIdAltObis = Obis.Of(0, 0, 96, 1, 0), TariffObis = Obis.Of(0, 0, 96, 14, 0),
+        SerialObis = Obis.Of(0, 0, 96, 1, 255), IecIdObis = Obis.Of(1, 0, 0, 0, 0);
 
     private Value[] _values = new Value[128];
     private int _count;
@@ -133,7 +134,9 @@ public sealed class P1TelegramDecoder
         {
             ref var v = ref _values[i];
             if (v.Unparsed || v.Index != 0) continue;
-            int rank = v.Obis == EquipmentIdObis ? 0 : v.Obis == LogicalNameObis ? 1 : v.Obis == MeterIdAltObis ? 2 : 4;
+            // DSMR equipment id, then Smarty's logical device name, then the IEC 62056-21 serial numbers.
+            int rank = v.Obis == EquipmentIdObis ? 0 : v.Obis == LogicalNameObis ? 1 : v.Obis == MeterIdAltObis ? 2
+                : v.Obis == SerialObis || v.Obis == IecIdObis ? 3 : 4;
             if (rank < idRank && v.Length > 0)
             {
                 var raw = t.Slice(v.Start, v.Length);

@@ -81,20 +81,22 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
             else r.Skip();
             if (r.Failed) { failure = $"message {tag:X4} is malformed at byte {r.Position}"; break; }
             int crcAt = r.Position;
-            if (!r.ReadTl(out var crcType, out int crcLength) || crcType != SmlType.Unsigned || crcLength != 2)
+            if (!r.ReadTl(out var crcType, out int crcLength) || crcType != SmlType.Unsigned || crcLength is < 1 or > 2)
             {
                 failure = "message CRC field is missing";
                 break;
             }
-            ushort messageCrc = (ushort)r.ReadNumber(SmlType.Unsigned, 2);
+            // Sent low byte first, like the transport CRC; Holley's KERMIT variant high byte first. When that
+            // 16-bit number has a zero high byte, some encoders shorten it to an Unsigned8.
+            ushort messageCrc = (ushort)r.ReadNumber(SmlType.Unsigned, crcLength);
             var covered = payload[messageStart..crcAt];
-            if (Crc16.X25(covered) != messageCrc)
+            if (Crc16.X25(covered) != BinaryPrimitives.ReverseEndianness(messageCrc))
             {
                 if (_kermitMeters.Count > 0 && Crc16.Kermit(covered) == messageCrc) kermit = true;
                 else
                 {
                     output.Reject(sourceOffset, frame, QuarantineReason.BadChecksum,
-                        $"message {tag:X4}: CRC-16/X-25 is {Crc16.X25(covered):X4}, the message says {messageCrc:X4}", 0);
+                        $"message {tag:X4}: CRC-16/X-25 is {Crc16.X25(covered):X4}, the message says {BinaryPrimitives.ReverseEndianness(messageCrc):X4}", 0);
                     return;
                 }
             }

@@ -44,10 +44,14 @@ public static class MeterHarness
         public readonly List<Dictionary<string, object?>> Rows = new();
         public void Accept(ColumnBatch batch)
         {
-            foreach (var row in DecodeHarness.Read(batch))
+            var rows = DecodeHarness.Read(batch);
+            for (int r = 0; r < rows.Count; r++)
             {
                 var map = new Dictionary<string, object?>();
-                for (int c = 0; c < row.Length; c++) map[batch.Table.Columns[c].Name] = row[c];
+                for (int c = 0; c < rows[r].Length; c++)
+                    map[batch.Table.Columns[c].Name] = batch.Table.Columns[c].Kind == ColumnKind.Binary && rows[r][c] is not null
+                        ? Encoding.Latin1.GetString(batch.GetBytes(c, r)) // one char per byte
+                        : rows[r][c];
                 Rows.Add(map);
             }
             pool.Return(batch);
