@@ -41,8 +41,13 @@ public static class P1Framer
             while (p < data.Length && digits < 4 && P1Values.HexValue(data[p]) >= 0) { p++; digits++; }
             if (p < data.Length && data[p] == '\r') p++;
             if (p < data.Length && data[p] == '\n') return new FrameScan(FrameScanKind.Frame, p + 1, k);
-            if (p >= data.Length && !isFinal && data.Length < maxFrameBytes + 8) return FrameScan.NeedMore;
-            return new FrameScan(FrameScanKind.Frame, p, k); // line end missing (glued next header, end of input)
+            if (p >= data.Length)
+            {
+                if (!isFinal && data.Length < maxFrameBytes + 8) return FrameScan.NeedMore;
+                return new FrameScan(FrameScanKind.Frame, p, k); // the input ends after the CRC
+            }
+            if (data[p] == '/') return new FrameScan(FrameScanKind.Frame, p, k); // next header glued after the CRC
+            // Anything else after '!' is not an end marker (a damaged line): keep looking.
         }
         if (data.Length >= maxFrameBytes)
             return new FrameScan(FrameScanKind.Broken, maxFrameBytes, 0, QuarantineReason.Oversized);

@@ -71,7 +71,45 @@ public sealed class P1TelegramDecoder
         if (headerEnd < 0 || headerEnd > bang) headerEnd = bang;
         var header = TrimCr(telegram[1..headerEnd]);
         Split(telegram, headerEnd + 1, bang);
+        if (digits == 0 && !skipCrc && CheckUnverified(telegram, header, bang) is { } problem)
+        {
+            output.Reject(sourceOffset, telegram, problem.Reason, problem.Detail, lineNumber);
+            return;
+        }
         Emit(telegram, header, flags, sourceOffset, end, output);
+    }
+
+    private static readonly Obis VersionObis = Obis.Of(1, 3, 0, 2, 8);
+
+    /// <summary>
+    /// A telegram without a CRC (DSMR 2.2/3.0, IEC mode D) has nothing protecting it, so it must at least be well
+    /// formed: a header "/XXX" with a 3-letter manufacturer id, only printable ASCII, every line an OBIS object. And
+    /// a telegram that declares DSMR 4 or later must carry its CRC: without one it is damaged, not old.
+    /// </summary>
+    private (QuarantineReason Reason, string Detail)? CheckUnverified(ReadOnlySpan<byte> t, ReadOnlySpan<byte> header, int bang)
+    {
+        if (header.Length < 4 || !char.IsAsciiLetter((char)header[0]) || !char.IsAsciiLetter((char)header[1]) || !char.IsAsciiLetter((char)header[2]))
+            return (QuarantineReason.MalformedFrame, "telegram without CRC has no '/XXX' identification header");
+        if (!IsPrintableLines(t[..bang]))
+            return (QuarantineReason.MalformedFrame, "telegram without CRC contains bytes that are not printable ASCII");
+        for (int i = 0; i < _count; i++)
+        {
+            if (_values[i].Unparsed) return (QuarantineReason.MalformedFrame, "telegram without CRC has a line that is not an OBIS object");
+            if (_values[i].Obis == VersionObis && P1Values.TryParseDecimal(t.Slice(_values[i].Start, _values[i].Length), out long v, out _) && v >= 40)
+                return (QuarantineReason.BadChecksum, $"telegram declares DSMR version {v} but carries no CRC");
+        }
+        return null;
+    }
+
+    private static bool IsPrintableLines(ReadOnlySpan<byte> s)
+    {
+        while (true)
+        {
+            int i = s.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E);
+            if (i < 0) return true;
+            if (s[i] != '\r' && s[i] != '\n') return false;
+            s = s[(i + 1)..];
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
