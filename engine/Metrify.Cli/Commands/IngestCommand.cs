@@ -13,7 +13,7 @@ internal static class IngestCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var paths = new Argument<string[]>("paths") { Description = "Files, folders or globs (CSV, JSON lines).", Arity = ArgumentArity.OneOrMore };
+        var paths = new Argument<string[]>("paths") { Description = "Files, folders or globs (CSV, JSON lines, P1 telegrams, SML frames, hex dumps).", Arity = ArgumentArity.OneOrMore };
         var config = CommonOptions.Config();
         var lake = CommonOptions.Lake();
         var table = new Option<string?>("--table") { Description = "Decode every input into this table instead of detecting it." };
@@ -38,19 +38,19 @@ internal static class IngestCommand
                 forced = Tables.Find(name) is { } t && Tables.Decodable.Contains(t) ? t
                     : throw new OperatorException($"--table: '{name}' is not one of {string.Join(", ", Tables.Decodable.Select(x => x.Name))}.");
             var inputs = InputExpander.Expand(parse.GetValue(paths)!);
-            var results = Run(settings.Lake, settings.Ingest, inputs, forced, stdout);
+            var results = Run(settings.Lake, settings.Ingest, settings.Frames, inputs, forced, stdout);
             IngestReport.Write(stdout, results);
             return CliErrors.Ok;
         });
         return command;
     }
 
-    internal static IngestRun Run(Engine.Lake.LakeOptions lake, IngestOptions options, List<InputFile> inputs,
-        TableSpec? forced, TextWriter stdout)
+    internal static IngestRun Run(Engine.Lake.LakeOptions lake, IngestOptions options, Engine.Frames.Meter.MeterFrameOptions frames,
+        List<InputFile> inputs, TableSpec? forced, TextWriter stdout)
     {
         var clock = Stopwatch.StartNew();
         var results = new List<IngestResult>();
-        using var ingestor = new Ingestor(lake, options);
+        using var ingestor = new Ingestor(lake, options, frames);
         long totalBytes = inputs.Sum(i => new FileInfo(i.Path).Length);
         bool interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (interactive)
@@ -78,8 +78,9 @@ internal static class IngestCommand
                 var r = IngestOne(ingestor, input, forced, null);
                 results.Add(r);
                 if (r.Skipped is null)
-                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"ingested {input.Path}: {r.Stats.Rows:N0} rows into {r.Table!.Name}, {r.Stats.Quarantined:N0} quarantined, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s"));
+                    stdout.WriteLine(r.Frames is { } f
+                        ? string.Create(CultureInfo.InvariantCulture, $"ingested {input.Path}: {f.FramesAccepted:N0} {r.Format} frames into {f.ReadingRows:N0} readings, {f.RegisterRows:N0} registers, {f.GasRows:N0} gas rows, {f.FramesQuarantined:N0} quarantined, {f.BytesSkipped:N0} bytes skipped, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s")
+                        : string.Create(CultureInfo.InvariantCulture, $"ingested {input.Path}: {r.Stats.Rows:N0} rows into {r.Table!.Name}, {r.Stats.Quarantined:N0} quarantined, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s"));
             }
         }
         return new IngestRun(results, clock.Elapsed);
@@ -117,17 +118,18 @@ internal static class IngestReport
         var ingested = run.Results.Where(r => r.Table is not null).ToList();
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumns("table", "inputs", "rows", "quarantined", "parquet files", "input MB");
-        foreach (var group in ingested.GroupBy(r => r.Table!.Name))
+        foreach (var group in ingested.SelectMany(r => RowsPerTable(r).Select(t => (Table: t.Key, Rows: t.Value, Result: r))).GroupBy(x => x.Table))
         {
-            table.AddRow(group.Key, N(group.Count()), N(group.Sum(r => r.Stats.Rows)), N(group.Sum(r => r.Stats.Quarantined)),
-                N(group.Sum(r => r.Files.Count(f => f.Table == group.Key))), (group.Sum(r => r.Bytes) / 1e6).ToString("F1", CultureInfo.InvariantCulture));
+            table.AddRow(group.Key, N(group.Count()), N(group.Sum(x => x.Rows)), N(group.Where(x => x.Table == x.Result.Table!.Name).Sum(x => x.Result.Stats.Quarantined)),
+                N(group.Sum(x => x.Result.Files.Count(f => f.Table == group.Key))),
+                (group.Where(x => x.Table == x.Result.Table!.Name).Sum(x => x.Result.Bytes) / 1e6).ToString("F1", CultureInfo.InvariantCulture));
         }
         long quarantineFiles = ingested.Sum(r => r.Files.Count(f => f.Table == Tables.Quarantine.Name));
         if (quarantineFiles > 0)
             table.AddRow("quarantine", "", N(ingested.Sum(r => r.Stats.Quarantined)), "", N(quarantineFiles), "");
         console.Write(table);
 
-        long rows = ingested.Sum(r => r.Stats.Rows), bytes = ingested.Sum(r => r.Bytes);
+        long rows = ingested.Sum(r => RowsPerTable(r).Values.Sum()), bytes = ingested.Sum(r => r.Bytes);
         double seconds = Math.Max(run.Elapsed.TotalSeconds, 1e-9);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{rows:N0} rows in {run.Elapsed.TotalSeconds:F2} s: {rows / seconds:N0} rows/s, {bytes / 1e6 / seconds:F1} MB/s"));
@@ -148,6 +150,11 @@ internal static class IngestReport
         foreach (var r in run.Results.Where(r => r.Skipped is not null))
             stdout.WriteLine($"skipped {Path.GetFileName(r.Path)}: {r.Skipped}");
     }
+
+    /// <summary>A frame input fills readings, registers and gas; a text input its one table.</summary>
+    private static Dictionary<string, long> RowsPerTable(IngestResult r) => r.Frames is { } f
+        ? new() { [Tables.Readings.Name] = f.ReadingRows, [Tables.Registers.Name] = f.RegisterRows, [Tables.Gas.Name] = f.GasRows }
+        : new() { [r.Table!.Name] = r.Stats.Rows };
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

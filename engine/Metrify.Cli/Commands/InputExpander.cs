@@ -10,7 +10,7 @@ internal readonly record struct InputFile(string Path, bool Named);
 /// <summary>Turns files, folders and globs into input files, in a stable (sorted) order.</summary>
 internal static class InputExpander
 {
-    private static readonly string[] DataExtensions = [".csv", ".tsv", ".jsonl", ".ndjson", ".json"];
+    private static readonly string[] DataExtensions = [".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".p1", ".bin", ".hex"];
 
     public static List<InputFile> Expand(IEnumerable<string> arguments)
     {

@@ -5,7 +5,7 @@ using Metrify.Engine.Simulation;
 
 namespace Metrify.Cli.Commands;
 
-/// <summary><c>metrify simulate</c>: a deterministic fleet with injected faults, as CSV and JSON lines.</summary>
+/// <summary><c>metrify simulate</c>: a deterministic fleet with injected faults, as CSV, JSON lines, P1 telegrams or SML frames.</summary>
 internal static class SimulateCommand
 {
     public static Command Create(TextWriter stdout)
@@ -20,7 +20,7 @@ internal static class SimulateCommand
         var interval = new Option<int>("--interval-minutes") { Description = "Reading interval.", DefaultValueFactory = _ => defaults.IntervalMinutes };
         var stations = new Option<int>("--stations") { Description = "Weather stations (up to 20).", DefaultValueFactory = _ => defaults.WeatherStations };
         var pv = new Option<double>("--pv-share") { Description = "Share of meters with PV export.", DefaultValueFactory = _ => defaults.PvShare };
-        var format = new Option<string[]>("--format") { Description = "csv, jsonl or both.", DefaultValueFactory = _ => ["csv", "jsonl"], AllowMultipleArgumentsPerToken = true };
+        var format = new Option<string[]>("--format") { Description = "csv, jsonl, p1 (DSMR 5 telegrams) and/or sml (SML 1.04 frames); p1 and sml hold readings only.", DefaultValueFactory = _ => ["csv", "jsonl"], AllowMultipleArgumentsPerToken = true };
         var noFaults = new Option<bool>("--no-faults") { Description = "Inject no faults." };
         var gap = new Option<double>("--gap-rate") { Description = "Share of readings left out.", DefaultValueFactory = _ => rates.Gap };
         var dup = new Option<double>("--duplicate-rate") { Description = "Share of readings written twice.", DefaultValueFactory = _ => rates.Duplicate };
@@ -43,7 +43,9 @@ internal static class SimulateCommand
                 {
                     "csv" => SimulationFormat.Csv,
                     "jsonl" or "json" => SimulationFormat.JsonLines,
-                    _ => throw new OperatorException($"--format: '{f}' is not one of csv, jsonl."),
+                    "p1" => SimulationFormat.P1,
+                    "sml" => SimulationFormat.Sml,
+                    _ => throw new OperatorException($"--format: '{f}' is not one of csv, jsonl, p1, sml."),
                 });
             var options = new SimulationOptions
             {

@@ -1,3 +1,4 @@
+using Metrify.Engine.Frames.Meter;
 using Metrify.Engine.Lake;
 using Metrify.Engine.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -9,7 +10,7 @@ namespace Metrify.Cli.Settings;
 /// <c>METRIFY__SECTION__KEY</c>, then command-line options. Sections map onto the engine's plain option records,
 /// so the engine never sees <see cref="IConfiguration"/>. Every key is in <c>metrify.sample.json</c>.
 /// </summary>
-public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest)
+public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames)
 {
     public const string DefaultFile = "metrify.json";
 
@@ -33,9 +34,11 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest)
         }
         var lake = Bind<LakeOptions>(configuration, "Lake");
         var ingest = Bind<IngestOptions>(configuration, "Ingest");
-        var problems = lake.Validate().Concat(ingest.Validate()).ToList();
+        var frames = Bind<MeterFrameOptions>(configuration, "Frames");
+        var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).ToList();
         if (problems.Count > 0) throw new OperatorException(problems[0]);
-        return new MetrifySettings(lake, ingest);
+        frames = frames with { Keys = MeterKeyring.Load(frames.KeyFile, MeterKeyring.ProcessEnvironment()) };
+        return new MetrifySettings(lake, ingest, frames);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

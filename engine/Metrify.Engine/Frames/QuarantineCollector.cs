@@ -40,7 +40,7 @@ public sealed class QuarantineCollector
         ReadOnlySpan<byte> raw, long contextTimestamp)
     {
         if (_linesBefore is not null) lineNumber += _linesBefore.Value;
-        FirstDetails.TryAdd(reason, $"line {lineNumber}: {detail}");
+        FirstDetails.TryAdd(reason, lineNumber > 0 ? $"line {lineNumber}: {detail}" : $"byte {byteOffset}: {detail}");
         _batch ??= _pool.Rent();
         var b = _batch;
         b.SetBytes(0, _source);

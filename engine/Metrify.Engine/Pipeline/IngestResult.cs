@@ -14,6 +14,8 @@ public sealed class IngestResult
     /// <summary>Why the source was not ingested at all (not a recognised table), or null.</summary>
     public string? Skipped { get; init; }
     public DecodeStats Stats { get; init; } = new();
+    /// <summary>Frame counters and the rows per table, for meter frame inputs (null for CSV and JSON lines).</summary>
+    public Frames.Meter.FrameStats? Frames { get; init; }
     public IReadOnlyList<string> ExtraColumns { get; init; } = [];
     public IReadOnlyDictionary<QuarantineReason, string> FirstQuarantineDetails { get; init; } = new Dictionary<QuarantineReason, string>();
     public IReadOnlyList<PublishedFile> Files { get; init; } = [];

@@ -5,6 +5,7 @@ using Metrify.Engine.Columnar;
 using Metrify.Engine.Frames;
 using Metrify.Engine.Frames.Csv;
 using Metrify.Engine.Frames.Json;
+using Metrify.Engine.Frames.Meter;
 using Metrify.Engine.Lake;
 
 namespace Metrify.Engine.Pipeline;
@@ -19,14 +20,17 @@ public sealed partial class Ingestor : IDisposable
 {
     private readonly LakeOptions _lake;
     private readonly IngestOptions _options;
+    private readonly MeterFrameOptions _frames;
     private readonly Dictionary<TableSpec, ColumnBatchPool> _pools = new();
 
-    public Ingestor(LakeOptions lake, IngestOptions options)
+    public Ingestor(LakeOptions lake, IngestOptions options, MeterFrameOptions? frames = null)
     {
-        var problems = lake.Validate().Concat(options.Validate()).ToList();
+        frames ??= new MeterFrameOptions();
+        var problems = lake.Validate().Concat(options.Validate()).Concat(frames.Validate()).ToList();
         if (problems.Count > 0) throw new OperatorException(problems[0]);
         _lake = lake;
         _options = options;
+        _frames = frames;
     }
 
     public LakeOptions Lake => _lake;
@@ -72,6 +76,7 @@ public sealed partial class Ingestor : IDisposable
         if (detected.Table is null)
             return new IngestResult { Path = path, Bytes = length, Format = detected.Format, Skipped = detected.Problem, Elapsed = clock.Elapsed };
 
+        if (detected.IsMeterFrames) return IngestFrames(path, file, length, detected, progress, clock, cancellationToken);
         var table = detected.Table;
         PoolFor(table);
         PoolFor(Tables.Quarantine); // pools are made here, not on the segment threads

@@ -4,7 +4,13 @@ using Metrify.Engine.Frames.Text;
 
 namespace Metrify.Engine.Simulation;
 
-/// <summary>Every injected fault, with the line it sits on in each output format, for tests to check detection.</summary>
+/// <summary>Where the last record of an output sits: its line (CSV, JSON lines) or its frame's byte offset (P1, SML).</summary>
+internal interface IFaultPosition
+{
+    long Position { get; }
+}
+
+/// <summary>Every injected fault, with the line (or frame offset) it sits on in each output format, for tests to check detection.</summary>
 internal sealed class FaultLog(IReadOnlyList<SimulationFormat> formats)
 {
     private readonly List<(string Kind, string Table, string Key, long Micros, string Detail, long[] Lines)> _entries = new();
@@ -17,11 +23,11 @@ internal sealed class FaultLog(IReadOnlyList<SimulationFormat> formats)
     public Dictionary<string, long> MalformedPerTable { get; } = new() { ["readings"] = 0, ["grid_status"] = 0, ["weather"] = 0 };
 
     /// <summary>Logs a fault on the row each writer wrote last (or on no line, for a gap).</summary>
-    public void Add(string kind, string table, ReadOnlySpan<byte> key, long micros, string detail, RecordWriter[]? writers)
+    public void Add(string kind, string table, ReadOnlySpan<byte> key, long micros, string detail, IFaultPosition[]? writers)
     {
         var lines = new long[formats.Count];
         if (writers is not null)
-            for (int i = 0; i < writers.Length; i++) lines[i] = writers[i].Line;
+            for (int i = 0; i < writers.Length; i++) lines[i] = writers[i].Position;
         _entries.Add((kind, table, Encoding.UTF8.GetString(key), micros, detail, lines));
         Counts[kind]++;
         if (kind == "malformed") MalformedPerTable[table]++;
@@ -31,7 +37,8 @@ internal sealed class FaultLog(IReadOnlyList<SimulationFormat> formats)
     {
         using var w = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
         w.Write("kind,table,key,timestamp,detail");
-        foreach (var f in formats) w.Write(f == SimulationFormat.Csv ? ",csv_line" : ",jsonl_line");
+        foreach (var f in formats)
+            w.Write(f switch { SimulationFormat.Csv => ",csv_line", SimulationFormat.JsonLines => ",jsonl_line", SimulationFormat.P1 => ",p1_offset", _ => ",sml_offset" });
         w.Write('\n');
         Span<byte> ts = stackalloc byte[32];
         foreach (var e in _entries)

@@ -9,6 +9,13 @@ public sealed partial class FleetSimulator
     private long WriteReadings(MeterInfo[] meters, List<string> files, IProgress<double>? progress)
     {
         var writers = Open("readings", ReadingColumns, files);
+        var frameWriters = _formats.Where(f => f is SimulationFormat.P1 or SimulationFormat.Sml).Select(f =>
+        {
+            var path = Path.Combine(_o.OutputDirectory, f == SimulationFormat.P1 ? "readings.p1" : "readings.sml.bin");
+            files.Add(path);
+            return new MeterFrameWriter(path, f, meters.Length);
+        }).ToArray();
+        var positions = writers.Cast<IFaultPosition>().Concat(frameWriters).ToArray();
         int interval = _o.IntervalMinutes, perDay = 1440 / interval;
         long steps = (long)_o.Days * perDay;
         double hours = interval / 60.0;
@@ -79,15 +86,20 @@ public sealed partial class FleetSimulator
                         w.Fixed(Scale(frequency, 3), 3);
                         w.EndRow();
                     }
+                    // Frames carry no separate broken fields: a malformed record is a damaged or cut-off frame.
+                    var frameFault = variant < 0 ? MeterFrameWriter.Fault.None : variant == 2 ? MeterFrameWriter.Fault.Truncate : MeterFrameWriter.Fault.Corrupt;
+                    foreach (var fw in frameWriters)
+                        fw.Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, frameFault);
                     written++;
-                    if (variant >= 0) _faults.Add("malformed", "readings", ids[m], micros, MalformedName(variant), writers);
-                    else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption x20..50", writers);
-                    else if (u >= tBad && u < tFuture) _faults.Add("future", "readings", ids[m], micros, "timestamp +10 years", writers);
+                    if (variant >= 0) _faults.Add("malformed", "readings", ids[m], micros, MalformedName(variant), positions);
+                    else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption x20..50", positions);
+                    else if (u >= tBad && u < tFuture) _faults.Add("future", "readings", ids[m], micros, "timestamp +10 years", positions);
                     else if (u >= tGap && u < tDup)
                     {
                         foreach (var w in writers) w.RepeatLastRow();
+                        foreach (var fw in frameWriters) fw.RepeatLast();
                         written++;
-                        _faults.Add("duplicate", "readings", ids[m], micros, "identical row repeated", writers);
+                        _faults.Add("duplicate", "readings", ids[m], micros, "identical row repeated", positions);
                     }
                 }
                 if ((k & 63) == 0) progress?.Report(0.9 * k / steps);
@@ -96,6 +108,7 @@ public sealed partial class FleetSimulator
         finally
         {
             foreach (var w in writers) w.Dispose();
+            foreach (var fw in frameWriters) fw.Dispose();
         }
         return written;
     }

@@ -29,6 +29,8 @@ public sealed partial class FleetSimulator
     private readonly SimulationOptions _o;
     private readonly FaultLog _faults;
     private readonly long _startMicros;
+    /// <summary>The formats, text ones first: grid status and weather exist only in those, and fault positions line up.</summary>
+    private readonly List<SimulationFormat> _formats;
 
     public FleetSimulator(SimulationOptions options)
     {
@@ -36,7 +38,8 @@ public sealed partial class FleetSimulator
         if (problems.Count > 0) throw new Pipeline.OperatorException(problems[0]);
         _o = options;
         _startMicros = (options.Start.ToUniversalTime() - DateTime.UnixEpoch).Ticks / 10;
-        _faults = new FaultLog(_o.Formats);
+        _formats = options.Formats.Distinct().Order().ToList();
+        _faults = new FaultLog(_formats);
     }
 
     public SimulationResult Run(IProgress<double>? progress = null)
@@ -57,7 +60,7 @@ public sealed partial class FleetSimulator
     }
 
     private RecordWriter[] Open(string table, string[] columns, List<string> files) =>
-        _o.Formats.Select(f =>
+        _formats.Where(f => f is SimulationFormat.Csv or SimulationFormat.JsonLines).Select(f =>
         {
             var path = Path.Combine(_o.OutputDirectory, table + (f == SimulationFormat.Csv ? ".csv" : ".jsonl"));
             files.Add(path);
@@ -91,7 +94,7 @@ public sealed partial class FleetSimulator
             ["start"] = _o.Start.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             ["interval_minutes"] = _o.IntervalMinutes,
             ["weather_stations"] = _o.WeatherStations,
-            ["formats"] = _o.Formats.Select(f => f == SimulationFormat.Csv ? "csv" : "jsonl").ToArray(),
+            ["formats"] = _formats.Select(f => f.ToString().ToLowerInvariant().Replace("jsonlines", "jsonl")).ToArray(),
             ["fault_rates"] = new Dictionary<string, double>
             {
                 ["gap"] = _o.Faults.Gap, ["duplicate"] = _o.Faults.Duplicate, ["spike"] = _o.Faults.Spike,

@@ -8,7 +8,7 @@ namespace Metrify.Engine.Simulation;
 /// Writes simulated records as CSV or JSON lines into a reused buffer, numbers formatted from scaled integers
 /// (no floating-point formatting, no strings), so millions of rows a second come out.
 /// </summary>
-internal sealed class RecordWriter : IDisposable
+internal sealed class RecordWriter : IFaultPosition, IDisposable
 {
     private const int MaxRowBytes = 1024;
     private readonly FileStream _file;
@@ -38,6 +38,7 @@ internal sealed class RecordWriter : IDisposable
     /// <summary>Lines written so far (the header counts as line 1 in CSV).</summary>
     public long Line { get; private set; }
     public long Rows { get; private set; }
+    long IFaultPosition.Position => Line;
 
     public void BeginRow()
     {

@@ -4,6 +4,10 @@ public enum SimulationFormat
 {
     Csv,
     JsonLines,
+    /// <summary>Readings as DSMR 5 P1 telegrams (readings.p1); grid status and weather have no frame format.</summary>
+    P1,
+    /// <summary>Readings as SML 1.04 frames (readings.sml.bin).</summary>
+    Sml,
 }
 
 /// <summary>Injected fault rates: the probability that a given record gets the fault.</summary>
@@ -44,7 +48,7 @@ public sealed record SimulationOptions
         if (Days < 1 || Days > 3660) yield return $"--days must be between 1 and 3660 (is {Days}).";
         if (IntervalMinutes < 1 || 1440 % IntervalMinutes != 0) yield return $"--interval-minutes must divide a day (is {IntervalMinutes}).";
         if (WeatherStations < 0 || WeatherStations > WeatherModel.Stations.Length) yield return $"--stations must be between 0 and {WeatherModel.Stations.Length}.";
-        if (Formats.Count == 0) yield return "--format needs at least one of csv, jsonl.";
+        if (Formats.Count == 0) yield return "--format needs at least one of csv, jsonl, p1, sml.";
         foreach (var (name, rate) in new[] { ("gap", Faults.Gap), ("duplicate", Faults.Duplicate), ("spike", Faults.Spike), ("malformed", Faults.Malformed), ("future", Faults.Future) })
             if (rate is < 0 or > 0.5 || double.IsNaN(rate)) yield return $"--{name}-rate must be between 0 and 0.5 (is {rate}).";
     }

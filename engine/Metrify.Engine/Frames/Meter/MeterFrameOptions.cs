@@ -8,9 +8,13 @@ public sealed record MeterFrameOptions
     public int MaxFrameBytes { get; init; } = 16 * 1024;
 
     /// <summary>Meters (by meter id) whose SML CRCs use CRC-16/KERMIT instead of X-25 (Holley DTZ541 firmware bug).</summary>
-    public IReadOnlyList<string> KermitMeters { get; init; } = [];
+    public string[] KermitMeters { get; init; } = [];
 
-    /// <summary>Keys of encrypted P1 meters (Luxembourg Smarty).</summary>
+    /// <summary>File with the keys of encrypted P1 meters (see <see cref="MeterKeyring.Load"/>); keys can also come
+    /// from the environment.</summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>The loaded keys (from <see cref="KeyFile"/> and the environment); not a setting itself.</summary>
     public MeterKeyring Keys { get; init; } = MeterKeyring.Empty;
 
     public IEnumerable<string> Validate()

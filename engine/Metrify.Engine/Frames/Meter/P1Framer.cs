@@ -19,7 +19,7 @@ public static class P1Framer
                 int k = data[at..].IndexOf((byte)'/');
                 if (k < 0) break;
                 k += at;
-                if (data[k - 1] is (byte)'\n' or 0) return new FrameScan(FrameScanKind.Skip, k);
+                if (data[k - 1] is (byte)'\n' or 0 || IsHeaderAt(data, k)) return new FrameScan(FrameScanKind.Skip, k);
                 at = k + 1;
             }
             // Keep a trailing line end or NUL: the '/' after it may be the next read's first byte.
@@ -35,8 +35,12 @@ public static class P1Framer
             if (k < 0) break;
             k += from;
             from = k + 1;
+            if (data[k] == '/')
+            {
+                if (data[k - 1] == '\n' || IsHeaderAt(data, k)) return new FrameScan(FrameScanKind.Broken, k, 0, QuarantineReason.TruncatedFrame);
+                continue;
+            }
             if (data[k - 1] != '\n') continue;
-            if (data[k] == '/') return new FrameScan(FrameScanKind.Broken, k, 0, QuarantineReason.TruncatedFrame);
             int p = k + 1, digits = 0;
             while (p < data.Length && digits < 4 && P1Values.HexValue(data[p]) >= 0) { p++; digits++; }
             if (p < data.Length && data[p] == '\r') p++;
@@ -52,5 +56,22 @@ public static class P1Framer
         if (data.Length >= maxFrameBytes)
             return new FrameScan(FrameScanKind.Broken, maxFrameBytes, 0, QuarantineReason.Oversized);
         return isFinal ? new FrameScan(FrameScanKind.Broken, data.Length, 0, QuarantineReason.TruncatedFrame) : FrameScan.NeedMore;
+    }
+
+    /// <summary>
+    /// A '/' in the middle of a line starts a telegram only when a whole header follows: "/XXXd" (manufacturer id and
+    /// baud digit), a line without parentheses, then the empty line. That finds a telegram glued to a cut-off one
+    /// (a serial glitch) without restarting on a '/' inside a value.
+    /// </summary>
+    private static bool IsHeaderAt(ReadOnlySpan<byte> data, int k)
+    {
+        if (k + 5 > data.Length || !char.IsAsciiLetter((char)data[k + 1]) || !char.IsAsciiLetter((char)data[k + 2])
+            || !char.IsAsciiLetter((char)data[k + 3]) || !char.IsAsciiDigit((char)data[k + 4]))
+            return false;
+        var rest = data[(k + 5)..Math.Min(data.Length, k + 100)];
+        int nl = rest.IndexOf((byte)'\n');
+        if (nl < 0 || rest[..nl].IndexOfAny((byte)'(', (byte)')') >= 0) return false;
+        var after = rest[(nl + 1)..];
+        return after.StartsWith("\r\n"u8) || after.StartsWith("\n"u8);
     }
 }

@@ -88,6 +88,21 @@ public static class P1Values
         return true;
     }
 
+    /// <summary>Writes a UTC instant as a P1 timestamp "YYMMDDhhmmssX" in Dutch/Belgian local time (13 bytes).</summary>
+    public static void FormatTimestamp(long utcMicros, Span<byte> destination)
+    {
+        var utc = DateTime.UnixEpoch.AddTicks(utcMicros * 10);
+        bool summer = IsEuSummerTime(utcMicros, utc.Year);
+        var local = utc.AddHours(summer ? 2 : 1);
+        Span<int> f = [local.Year % 100, local.Month, local.Day, local.Hour, local.Minute, local.Second];
+        for (int k = 0; k < 6; k++)
+        {
+            destination[2 * k] = (byte)('0' + f[k] / 10);
+            destination[2 * k + 1] = (byte)('0' + f[k] % 10);
+        }
+        destination[12] = summer ? (byte)'S' : (byte)'W';
+    }
+
     /// <summary>EU rule since 1996: summer time from the last Sunday of March to the last Sunday of October, 01:00 UTC.</summary>
     private static bool IsEuSummerTime(long utcMicros, int year)
     {

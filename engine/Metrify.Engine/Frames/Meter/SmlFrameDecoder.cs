@@ -250,10 +250,15 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
 
     /// <summary>
     /// A server id shaped like DIN 43863-5 (type, medium, 3-letter manufacturer, fabrication block, 4-byte serial)
-    /// reads as "1DNT0100008240"; anything else as hex.
+    /// reads as "1DNT0100008240"; a printable ASCII id as itself; anything else as hex.
     /// </summary>
     private static int FormatServerId(ReadOnlySpan<byte> id, Span<byte> destination)
     {
+        if (id.Length is > 0 and <= 64 && id.IndexOfAnyExceptInRange((byte)0x21, (byte)0x7E) < 0)
+        {
+            id.CopyTo(destination);
+            return id.Length;
+        }
         if (id.Length == 10 && IsUpper(id[2]) && IsUpper(id[3]) && IsUpper(id[4]) && id[1] <= 0x0F)
         {
             destination[0] = (byte)(id[1] < 10 ? '0' + id[1] : 'A' + id[1] - 10);

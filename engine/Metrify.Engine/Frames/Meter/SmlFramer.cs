@@ -33,7 +33,14 @@ public static class SmlFramer
             int e = data[pos..limit].IndexOf(Escape);
             if (e < 0) break;
             e += pos;
-            if ((e & 3) != 0) { pos = e + 1; continue; }
+            if ((e & 3) != 0)
+            {
+                // Payload escapes are aligned; an unaligned start sequence is the next frame after a cut-off one.
+                if (data[e..].StartsWith(Start)) return new FrameScan(FrameScanKind.Broken, e, 0, QuarantineReason.TruncatedFrame);
+                if (e + 8 > data.Length && !isFinal) { pos = e; break; }
+                pos = e + 1;
+                continue;
+            }
             if (e + 8 > data.Length) { pos = e; break; }
             uint next = BinaryPrimitives.ReadUInt32BigEndian(data[(e + 4)..]);
             if (next == EscapeWord) { pos = e + 8; continue; } // an escaped 1B1B1B1B in the payload
