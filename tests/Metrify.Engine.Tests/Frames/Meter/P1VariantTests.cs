@@ -25,24 +25,30 @@ public class P1VariantTests
         Assert.Equal(0xBB3D, Crc16.Arc(check));
         Assert.Equal(0x906E, Crc16.X25(check));
         Assert.Equal(0x2189, Crc16.Kermit(check));
-        // The sliced kernel equals the bitwise definition at every length and alignment.
+        // The folded CRC-32 form equals the bitwise CRC-16 definitions at every length (the vector path starts
+        // at some length) and alignment.
         var random = new Random(7);
-        var data = new byte[300];
+        var data = new byte[1200];
         random.NextBytes(data);
         for (int start = 0; start < 17; start++)
-            for (int length = 0; length < 280; length += 13)
-                Assert.Equal(BitwiseArc(data.AsSpan(start, length)), Crc16.Arc(data.AsSpan(start, length)));
+            for (int length = 0; length < 1100; length += 37)
+            {
+                var span = data.AsSpan(start, length);
+                Assert.Equal(Bitwise(span, 0xA001, 0, 0), Crc16.Arc(span));
+                Assert.Equal(Bitwise(span, 0x8408, 0xFFFF, 0xFFFF), Crc16.X25(span));
+                Assert.Equal(Bitwise(span, 0x8408, 0, 0), Crc16.Kermit(span));
+            }
     }
 
-    private static ushort BitwiseArc(ReadOnlySpan<byte> data)
+    private static ushort Bitwise(ReadOnlySpan<byte> data, ushort reflectedPoly, ushort init, ushort xorOut)
     {
-        ushort crc = 0;
+        ushort crc = init;
         foreach (byte b in data)
         {
             crc ^= b;
-            for (int i = 0; i < 8; i++) crc = (ushort)((crc & 1) != 0 ? (crc >> 1) ^ 0xA001 : crc >> 1);
+            for (int i = 0; i < 8; i++) crc = (ushort)((crc & 1) != 0 ? (crc >> 1) ^ reflectedPoly : crc >> 1);
         }
-        return crc;
+        return (ushort)(crc ^ xorOut);
     }
 
     [Fact]
