@@ -11,33 +11,34 @@ public enum MeterUnit : byte
 
 public static class MeterUnits
 {
-    /// <summary>Parses a P1 unit (case-insensitive: "kwh" and "kVArh" are seen in the field).</summary>
+    /// <summary>Parses a P1 unit (case-insensitive: "kwh" and "kVArh" are seen in the field). The unit's bytes,
+    /// lower-cased, are packed into one integer and matched in a single switch.</summary>
     public static MeterUnit ParseText(ReadOnlySpan<byte> unit)
     {
         if (unit.IsEmpty) return MeterUnit.None;
-        Span<byte> lower = stackalloc byte[8];
-        if (unit.Length > lower.Length) return MeterUnit.Unknown;
-        for (int i = 0; i < unit.Length; i++) lower[i] = (byte)(unit[i] | 0x20);
-        return lower[..unit.Length] switch
+        if (unit.Length > 8) return MeterUnit.Unknown;
+        ulong v = 0;
+        for (int i = 0; i < unit.Length; i++) v |= (ulong)(unit[i] | 0x20) << (8 * i);
+        return v switch
         {
-            var u when u.SequenceEqual("kwh"u8) => MeterUnit.KWh,
-            var u when u.SequenceEqual("wh"u8) => MeterUnit.Wh,
-            var u when u.SequenceEqual("kw"u8) => MeterUnit.KW,
-            var u when u.SequenceEqual("w"u8) => MeterUnit.W,
-            var u when u.SequenceEqual("v"u8) => MeterUnit.V,
-            var u when u.SequenceEqual("a"u8) => MeterUnit.A,
-            var u when u.SequenceEqual("m3"u8) => MeterUnit.M3,
-            var u when u.SequenceEqual("s"u8) => MeterUnit.Seconds,
-            var u when u.SequenceEqual("gj"u8) => MeterUnit.GJ,
-            var u when u.SequenceEqual("kvarh"u8) => MeterUnit.KVarh,
-            var u when u.SequenceEqual("varh"u8) => MeterUnit.Varh,
-            var u when u.SequenceEqual("kvar"u8) => MeterUnit.KVar,
-            var u when u.SequenceEqual("var"u8) => MeterUnit.Var,
-            var u when u.SequenceEqual("kva"u8) => MeterUnit.KVA,
-            var u when u.SequenceEqual("va"u8) => MeterUnit.VA,
-            var u when u.SequenceEqual("kvah"u8) => MeterUnit.KVAh,
-            var u when u.SequenceEqual("vah"u8) => MeterUnit.VAh,
-            var u when u.SequenceEqual("hz"u8) => MeterUnit.Hz,
+            0x68776B => MeterUnit.KWh,
+            0x6877 => MeterUnit.Wh,
+            0x776B => MeterUnit.KW,
+            0x77 => MeterUnit.W,
+            0x76 => MeterUnit.V,
+            0x61 => MeterUnit.A,
+            0x336D => MeterUnit.M3,
+            0x73 => MeterUnit.Seconds,
+            0x6A67 => MeterUnit.GJ,
+            0x687261766B => MeterUnit.KVarh,
+            0x68726176 => MeterUnit.Varh,
+            0x7261766B => MeterUnit.KVar,
+            0x726176 => MeterUnit.Var,
+            0x61766B => MeterUnit.KVA,
+            0x6176 => MeterUnit.VA,
+            0x6861766B => MeterUnit.KVAh,
+            0x686176 => MeterUnit.VAh,
+            0x7A68 => MeterUnit.Hz,
             _ => MeterUnit.Unknown,
         };
     }

@@ -28,14 +28,17 @@ public readonly record struct Obis(ulong Value)
 
     /// <summary>
     /// Parses the OBIS id at the start of a P1/IEC line ("1-0:1.8.1", "0-1:24.2.1", "1-0:1.8.0*255", "1-0:31.7.0.255",
-    /// and the spec typos "1-0:99:97.0") up to the first '('. Returns the bytes consumed, or 0 when the text is not an id.
+    /// and the spec typos "1-0:99:97.0") up to the first '('. Returns the bytes consumed, or 0 when the text is not an
+    /// id. <paramref name="canonical"/> says the text is already in the form <see cref="Format"/> writes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int TryParseText(ReadOnlySpan<byte> line, out Obis obis)
+    public static int TryParseText(ReadOnlySpan<byte> line, out Obis obis, out bool canonical)
     {
         obis = default;
-        Span<int> part = stackalloc int[6];
-        int n = 0, i = 0, count = 0;
+        canonical = false;
+        ulong packed = 0;
+        uint separators = 0;
+        int n = 0, count = 0, i = 0;
         bool digits = false;
         for (; i < line.Length; i++)
         {
@@ -49,18 +52,26 @@ public readonly record struct Obis(ulong Value)
                 continue;
             }
             if (ch == '(') break;
-            if (!digits || count == 5 || (ch != '-' && ch != ':' && ch != '.' && ch != '*')) return 0;
-            part[count++] = n;
+            uint code = ch switch { (byte)'-' => 0u, (byte)':' => 1u, (byte)'.' => 2u, (byte)'*' => 3u, _ => 4u };
+            if (!digits || count == 5 || code == 4) return 0;
+            separators |= code << (2 * count);
+            packed = (packed << 8) | (uint)n;
+            count++;
             n = 0;
             digits = false;
         }
-        if (!digits || i >= line.Length) return 0;
-        part[count++] = n;
-        if (count < 5) return 0;
-        if (count == 5) part[5] = 255;
-        obis = Of((byte)part[0], (byte)part[1], (byte)part[2], (byte)part[3], (byte)part[4], (byte)part[5]);
+        if (!digits || i >= line.Length || count < 4) return 0;
+        packed = (packed << 8) | (uint)n;
+        if (count == 4)
+        {
+            packed = (packed << 8) | 255;
+            canonical = separators == (0u | 1u << 2 | 2u << 4 | 2u << 6); // "-:.."
+        }
+        obis = new Obis(packed);
         return i;
     }
+
+    public static int TryParseText(ReadOnlySpan<byte> line, out Obis obis) => TryParseText(line, out obis, out _);
 
     /// <summary>Writes "A-B:C.D.E" (and "*F" unless F is 255) as UTF-8; returns the length.</summary>
     public int Format(Span<byte> destination)

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Frames.Meter;
@@ -15,6 +17,8 @@ public sealed class P1TelegramDecoder
     {
         public Obis Obis;
         public int Index, Start, Length;
+        public int Star; // index of '*' in the value (unit follows), or -1
+        public int ObisStart, ObisLength; // the id as sent, when it is canonical (else ObisLength is 0)
         public bool Unparsed;
     }
 
@@ -115,44 +119,165 @@ public sealed class P1TelegramDecoder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<byte> TrimCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == '\r' ? line[..^1] : line;
 
-    /// <summary>Splits the object lines between the header and the '!' into value groups.</summary>
+    /// <summary>
+    /// Splits the object lines between the header and the '!' into value groups. A structural index does the
+    /// scanning, as simdjson does for JSON: 64 bytes at a time, vector compares give a bit mask of the '(', ')',
+    /// '*' and line feeds, and only those positions are visited. Everything between them (digits, hex ids) is
+    /// never looked at here; the OBIS id is parsed from the line start to its first '('.
+    /// </summary>
     private void Split(ReadOnlySpan<byte> t, int pos, int bang)
     {
         _count = 0;
-        Obis last = default;
-        int lastIndex = 0;
-        while (pos < bang)
+        Obis last = default, obis = default;
+        int lastIndex = 0, lastObisStart = 0, lastObisLength = 0;
+        int lineStart = pos, lineFirst = 0, index = 0, obisStart = 0, obisLength = 0;
+        int valueStart = -1, star = -1, lastClose = -1;
+        bool hasObis = false, bad = false;
+        for (int block = pos; block < bang; block += 64)
         {
-            int nl = t[pos..bang].IndexOf((byte)'\n');
-            int lineEnd = nl < 0 ? bang : pos + nl;
-            int lineStart = pos;
-            pos = lineEnd + 1;
-            int len = lineEnd - lineStart;
-            if (len > 0 && t[lineEnd - 1] == '\r') len--;
-            if (len == 0) continue;
-            var line = t.Slice(lineStart, len);
-            int at;
-            int index;
-            Obis obis;
-            if (line[0] == '(') { obis = last; index = lastIndex; at = 0; } // DSMR 2.2/3.0: a value on its own line
-            else
+            ulong mask = StructuralMask(t, block, Math.Min(64, bang - block));
+            while (mask != 0)
             {
-                at = Obis.TryParseText(line, out obis);
-                if (at == 0) { Add(new Value { Start = lineStart, Length = len, Unparsed = true }); continue; }
-                index = 0;
+                int i = block + System.Numerics.BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+                switch (t[i])
+                {
+                    case (byte)'(':
+                        if (valueStart >= 0) break; // a '(' inside a value is part of it
+                        if (!hasObis)
+                        {
+                            hasObis = true;
+                            if (i == lineStart) { obis = last; index = lastIndex; obisStart = lastObisStart; obisLength = lastObisLength; } // DSMR 2.2/3.0: a value on its own line
+                            else
+                            {
+                                int at = ParseObis(t, lineStart, i, out obis, out bool canonical);
+                                if (at != i - lineStart) bad = true;
+                                obisStart = lineStart;
+                                obisLength = canonical ? at : 0;
+                                index = 0;
+                            }
+                        }
+                        else if (i != lastClose + 1) bad = true; // text between value groups
+                        valueStart = i + 1;
+                        star = -1;
+                        break;
+                    case (byte)'*':
+                        if (valueStart >= 0 && star < 0) star = i - valueStart;
+                        break;
+                    case (byte)')':
+                        if (valueStart < 0) { bad = true; break; }
+                        Add(new Value { Obis = obis, Index = index++, Start = valueStart, Length = i - valueStart, Star = star, ObisStart = obisStart, ObisLength = obisLength });
+                        valueStart = -1;
+                        lastClose = i;
+                        break;
+                    default: // '\n'
+                        EndLine(t, i);
+                        break;
+                }
             }
-            while (at < line.Length && line[at] == '(')
+        }
+        if (lineStart < bang) EndLine(t, bang);
+
+        void EndLine(ReadOnlySpan<byte> t, int newline)
+        {
+            int end = newline > lineStart && t[newline - 1] == '\r' ? newline - 1 : newline;
+            if (valueStart >= 0) // a value without ')': it ends with the line
             {
-                int close = line[(at + 1)..].IndexOf((byte)')');
-                int valueEnd = close < 0 ? line.Length : at + 1 + close;
-                Add(new Value { Obis = obis, Index = index++, Start = lineStart + at + 1, Length = valueEnd - at - 1 });
-                at = valueEnd + 1;
+                Add(new Value { Obis = obis, Index = index++, Start = valueStart, Length = end - valueStart, Star = star, ObisStart = obisStart, ObisLength = obisLength });
+                valueStart = -1;
             }
-            if (at < line.Length) Add(new Value { Start = lineStart, Length = len, Unparsed = true }); // trailing junk: keep the line
-            last = obis;
-            lastIndex = index;
+            else if (hasObis && lastClose != end - 1) bad = true; // text after the last value
+            if (!hasObis && end > lineStart) bad = true;          // a line without values
+            if (bad)
+            {
+                _count = lineFirst;
+                Add(new Value { Start = lineStart, Length = end - lineStart, Star = -1, Unparsed = true });
+            }
+            else if (hasObis)
+            {
+                last = obis;
+                lastIndex = index;
+                lastObisStart = obisStart;
+                lastObisLength = obisLength;
+            }
+            lineStart = newline + 1;
+            lineFirst = _count;
+            hasObis = bad = false;
+            lastClose = -1;
         }
     }
+
+    private struct CachedObis
+    {
+        public ulong Text0, Text1;
+        public int Length;
+        public Obis Obis;
+        public bool Canonical;
+    }
+
+    private readonly CachedObis[] _obisCache = new CachedObis[256];
+
+    /// <summary>
+    /// Parses the OBIS id in t[start..open) (open is its '('). A meter repeats the same ids every telegram, so the
+    /// id's bytes (up to 16, packed in two integers) key a small direct-mapped cache of parsed ids: one hash, one
+    /// compare, instead of a digit-and-separator loop whose branches mispredict at every separator.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ParseObis(ReadOnlySpan<byte> t, int start, int open, out Obis obis, out bool canonical)
+    {
+        int length = open - start;
+        if (length > 16 || start + 16 > t.Length) return Obis.TryParseText(t[start..(open + 1)], out obis, out canonical);
+        ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), start);
+        ulong a = Unsafe.ReadUnaligned<ulong>(ref p), b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 8));
+        if (!BitConverter.IsLittleEndian) { a = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(a); b = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(b); }
+        if (length < 8) { a &= (1UL << (8 * length)) - 1; b = 0; }
+        else if (length < 16) b &= (1UL << (8 * (length - 8))) - 1;
+        ref var e = ref _obisCache[(int)(((a * 0x9E3779B97F4A7C15UL) ^ b) * 0xBF58476D1CE4E5B9UL >> 56)];
+        if (e.Length == length && e.Text0 == a && e.Text1 == b)
+        {
+            obis = e.Obis;
+            canonical = e.Canonical;
+            return length;
+        }
+        int at = Obis.TryParseText(t[start..(open + 1)], out obis, out canonical);
+        if (at == length) e = new CachedObis { Text0 = a, Text1 = b, Length = length, Obis = obis, Canonical = canonical };
+        return at;
+    }
+
+    /// <summary>Bit i is set when data[at + i] is '(', ')', '*' or a line feed (i &lt; length ≤ 64).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong StructuralMask(ReadOnlySpan<byte> t, int at, int length)
+    {
+        ulong mask;
+        if (Vector256.IsHardwareAccelerated && at + 64 <= t.Length)
+        {
+            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
+            mask = Structural(Vector256.LoadUnsafe(ref p)) | (ulong)Structural(Vector256.LoadUnsafe(ref p, 32)) << 32;
+        }
+        else if (Vector128.IsHardwareAccelerated && at + 64 <= t.Length)
+        {
+            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
+            mask = Structural(Vector128.LoadUnsafe(ref p)) | (ulong)Structural(Vector128.LoadUnsafe(ref p, 16)) << 16
+                | (ulong)Structural(Vector128.LoadUnsafe(ref p, 32)) << 32 | (ulong)Structural(Vector128.LoadUnsafe(ref p, 48)) << 48;
+        }
+        else
+        {
+            mask = 0;
+            for (int i = 0; i < length; i++)
+                if (t[at + i] is (byte)'(' or (byte)')' or (byte)'*' or (byte)'\n') mask |= 1UL << i;
+        }
+        return length == 64 ? mask : mask & ((1UL << length) - 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Structural(Vector256<byte> v) =>
+        (Vector256.Equals(v, Vector256.Create((byte)'(')) | Vector256.Equals(v, Vector256.Create((byte)')'))
+         | Vector256.Equals(v, Vector256.Create((byte)'*')) | Vector256.Equals(v, Vector256.Create((byte)'\n'))).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Structural(Vector128<byte> v) =>
+        (Vector128.Equals(v, Vector128.Create((byte)'(')) | Vector128.Equals(v, Vector128.Create((byte)')'))
+         | Vector128.Equals(v, Vector128.Create((byte)'*')) | Vector128.Equals(v, Vector128.Create((byte)'\n'))).ExtractMostSignificantBits();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Add(in Value v)
@@ -219,7 +344,7 @@ public sealed class P1TelegramDecoder
             {
                 if (o == EquipmentIdObis && idRank == 0) continue;
                 if (o == TimestampObis && !clockSentinel) continue;
-                if (o.A == 1 && TryStageReading(o, text, output)) continue;
+                if (o.A == 1 && TryStageReading(o, text, v.Star, output)) continue;
                 if (o == TariffObis && P1Values.TryParseDecimal(text, out long tariff, out int dec) && dec == 0 && tariff is >= 0 and <= int.MaxValue)
                 {
                     output.StageTariff((int)tariff);
@@ -227,7 +352,8 @@ public sealed class P1TelegramDecoder
                 }
             }
             else if (o.B is >= 1 and <= MaxChannels && o.A == 0 && TryChannel(ref _channels[o.B], o, v, text, t)) continue;
-            EmitRegister(o, v.Index, text, obisText, output, start, end);
+            var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : obisText[..o.Format(obisText)];
+            EmitRegister(o, obis, v.Index, text, v.Star, output, start, end);
         }
 
         for (int c = 1; c <= MaxChannels; c++)
@@ -243,19 +369,18 @@ public sealed class P1TelegramDecoder
         output.EndFrame(start, end);
     }
 
-    private static bool TryStageReading(Obis o, ReadOnlySpan<byte> text, MeterFrameOutput output)
+    private static bool TryStageReading(Obis o, ReadOnlySpan<byte> text, int star, MeterFrameOutput output)
     {
         int column = ReadingQuantities.Column(o.Cde, out var wanted);
-        if (column == -1 || !TryNumber(text, out double value, out var unit) || unit != wanted) return false;
+        if (column == -1 || !TryNumber(text, star, out double value, out var unit) || unit != wanted) return false;
         return ReadingQuantities.Stage(output, column, value);
     }
 
     /// <summary>"012.345*kWh" → 12.345 and kWh; W, Wh, var and VA values are converted to their kilo unit.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryNumber(ReadOnlySpan<byte> text, out double value, out MeterUnit unit)
+    private static bool TryNumber(ReadOnlySpan<byte> text, int star, out double value, out MeterUnit unit)
     {
         value = 0;
-        int star = text.IndexOf((byte)'*');
         var number = star < 0 ? text : text[..star];
         unit = star < 0 ? MeterUnit.None : MeterUnits.ParseText(text[(star + 1)..]);
         if (!P1Values.TryParseDecimal(number, out long mantissa, out int decimals)) return false;
@@ -308,7 +433,7 @@ public sealed class P1TelegramDecoder
 
     private static bool SetValue(ref Channel ch, ReadOnlySpan<byte> text, int start, ReadOnlySpan<byte> t)
     {
-        int star = text.IndexOf((byte)'*');
+        int star = text.IndexOf((byte)'*'); // gas lines are one per channel: not worth carrying the position
         var number = star < 0 ? text : text[..star];
         if (!P1Values.TryParseDecimal(number, out long mantissa, out int decimals)) return false;
         ch.HasValue = true;
@@ -318,14 +443,12 @@ public sealed class P1TelegramDecoder
     }
 
     /// <summary>A registers row: a number with its unit, a timestamp, a hex-decoded text, or the raw text.</summary>
-    private void EmitRegister(Obis o, int index, ReadOnlySpan<byte> text, Span<byte> obisText, MeterFrameOutput output, long start, long end)
+    private void EmitRegister(Obis o, ReadOnlySpan<byte> obis, int index, ReadOnlySpan<byte> text, int star, MeterFrameOutput output, long start, long end)
     {
-        int obisLength = o.Format(obisText);
-        var obis = obisText[..obisLength];
         bool hexText = o.A == 0 && (o.Cde is 0x600101 or 0x600100 or 0x2A0000 || (o.C == 96 && o.D == 13 && o.E != 1));
-        if (!hexText && TryNumber(text, out double value, out var unit))
+        if (!hexText && TryNumber(text, star, out double value, out var unit))
         {
-            var unitName = unit == MeterUnit.Unknown ? UnitText(text) : MeterUnits.Name(unit);
+            var unitName = unit == MeterUnit.Unknown ? text[(star + 1)..] : MeterUnits.Name(unit);
             output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
             return;
         }
@@ -338,11 +461,5 @@ public sealed class P1TelegramDecoder
         int n = text.Length > 0 ? P1Values.TryDecodeHexText(text, _text) : -1;
         var shown = n >= 0 ? _text.AsSpan(0, n) : text;
         output.AddRegister(obis, index, false, 0, default, shown, !shown.IsEmpty, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
-    }
-
-    private static ReadOnlySpan<byte> UnitText(ReadOnlySpan<byte> text)
-    {
-        int star = text.IndexOf((byte)'*');
-        return star < 0 ? default : text[(star + 1)..];
     }
 }

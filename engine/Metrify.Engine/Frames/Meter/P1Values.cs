@@ -68,15 +68,10 @@ public static class P1Values
             else if (flag == 'w') offsetHours = 1;
             else return false;
         }
-        Span<int> f = stackalloc int[6];
-        for (int k = 0; k < 6; k++)
-        {
-            uint hi = (uint)(text[2 * k] - '0'), lo = (uint)(text[2 * k + 1] - '0');
-            if (hi > 9 || lo > 9) return false;
-            f[k] = (int)(hi * 10 + lo);
-        }
-        int year = 2000 + f[0], month = f[1], day = f[2], hour = f[3], minute = f[4], second = f[5];
-        if (f[0] == 0 || (f[0] == 70 && month == 1 && day == 1) || month is < 1 or > 12 || day < 1 ||
+        int yy = Pair(text, 0), month = Pair(text, 2), day = Pair(text, 4), hour = Pair(text, 6), minute = Pair(text, 8), second = Pair(text, 10);
+        if ((yy | month | day | hour | minute | second) < 0) return false;
+        int year = 2000 + yy;
+        if (yy == 0 || (yy == 70 && month == 1 && day == 1) || month is < 1 or > 12 || day < 1 ||
             day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
         {
             sentinel = true;
@@ -101,6 +96,13 @@ public static class P1Values
             destination[2 * k + 1] = (byte)('0' + f[k] % 10);
         }
         destination[12] = summer ? (byte)'S' : (byte)'W';
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Pair(ReadOnlySpan<byte> text, int at)
+    {
+        uint hi = (uint)(text[at] - '0'), lo = (uint)(text[at + 1] - '0');
+        return hi > 9 || lo > 9 ? -1 : (int)(hi * 10 + lo);
     }
 
     /// <summary>EU rule since 1996: summer time from the last Sunday of March to the last Sunday of October, 01:00 UTC.</summary>
