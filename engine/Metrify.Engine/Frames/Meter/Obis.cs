@@ -100,3 +100,26 @@ public readonly record struct Obis(ulong Value)
         return System.Text.Encoding.ASCII.GetString(b[..Format(b)]);
     }
 }
+
+/// <summary>
+/// The text form of OBIS ids, formatted once: a meter sends the same few dozen ids in every frame, so a small
+/// direct-mapped cache turns formatting into a lookup. Not thread-safe; one per decoder.
+/// </summary>
+public sealed class ObisTextCache
+{
+    private readonly ulong[] _keys = new ulong[256];
+    private readonly byte[] _text = new byte[256 * 24];
+    private readonly byte[] _lengths = new byte[256];
+
+    public ReadOnlySpan<byte> Get(Obis obis)
+    {
+        int slot = (int)((obis.Value * 0x9E3779B97F4A7C15UL) >> 56);
+        var text = _text.AsSpan(slot * 24, 24);
+        if (_keys[slot] != obis.Value + 1) // +1: an all-zero id must not match an empty slot
+        {
+            _lengths[slot] = (byte)obis.Format(text);
+            _keys[slot] = obis.Value + 1;
+        }
+        return text[.._lengths[slot]];
+    }
+}

@@ -19,7 +19,29 @@ public sealed class P1TelegramDecoder
         public int Index, Start, Length;
         public int Star; // index of '*' in the value (unit follows), or -1
         public int ObisStart, ObisLength; // the id as sent, when it is canonical (else ObisLength is 0)
+        public ObisClass Class;
         public bool Unparsed;
+    }
+
+    private enum Role : byte { Register, HexRegister, Reading, Tariff, Identity, Clock, Channel }
+
+    /// <summary>What an OBIS id is for, decided once per id (and cached with it).</summary>
+    private readonly record struct ObisClass(Role Role, sbyte Column = -1, MeterUnit Unit = MeterUnit.None, byte Rank = 0);
+
+    private static ObisClass Classify(Obis o)
+    {
+        if (o.B is >= 1 and <= MaxChannels && o.A == 0) return new ObisClass(Role.Channel);
+        if (o.B != 0) return new ObisClass(Role.Register);
+        // DSMR equipment id, then Smarty's logical device name, then the IEC 62056-21 serial numbers.
+        if (o == EquipmentIdObis) return new ObisClass(Role.Identity, Rank: 0);
+        if (o == LogicalNameObis) return new ObisClass(Role.Identity, Rank: 1);
+        if (o == MeterIdAltObis) return new ObisClass(Role.Identity, Rank: 2);
+        if (o == SerialObis || o == IecIdObis) return new ObisClass(Role.Identity, Rank: 3);
+        if (o == TimestampObis) return new ObisClass(Role.Clock);
+        if (o == TariffObis) return new ObisClass(Role.Tariff);
+        if (o.A == 1 && ReadingQuantities.Column(o.Cde, out var unit) is var column and not -1) return new ObisClass(Role.Reading, (sbyte)column, unit);
+        bool hex = o.A == 0 && (o.Cde is 0x600101 or 0x600100 or 0x2A0000 || (o.C == 96 && o.D == 13 && o.E != 1));
+        return new ObisClass(hex ? Role.HexRegister : Role.Register);
     }
 
     /// <summary>What an M-Bus channel reported in one telegram.</summary>
@@ -121,97 +143,148 @@ public sealed class P1TelegramDecoder
 
     /// <summary>
     /// Splits the object lines between the header and the '!' into value groups. A structural index does the
-    /// scanning, as simdjson does for JSON: 64 bytes at a time, vector compares give a bit mask of the '(', ')',
-    /// '*' and line feeds, and only those positions are visited. Everything between them (digits, hex ids) is
-    /// never looked at here; the OBIS id is parsed from the line start to its first '('.
+    /// scanning, as simdjson does for JSON: vector compares turn the telegram into bit maps of its line feeds,
+    /// '(', ')' and '*', and each line is then walked from bit to bit (its first '(' ends the OBIS id, the next
+    /// ')' ends a value). The bytes in between (digits, hex ids) are never looked at here, and a regular line
+    /// takes the same few branches every time.
     /// </summary>
-    private void Split(ReadOnlySpan<byte> t, int pos, int bang)
+    private void Split(ReadOnlySpan<byte> t, int from, int bang)
     {
         _count = 0;
-        Obis last = default, obis = default;
-        int lastIndex = 0, lastObisStart = 0, lastObisLength = 0;
-        int lineStart = pos, lineFirst = 0, index = 0, obisStart = 0, obisLength = 0;
-        int valueStart = -1, star = -1, lastClose = -1;
-        bool hasObis = false, bad = false;
-        for (int block = pos; block < bang; block += 64)
+        int words = (bang - from + 63) >> 6;
+        if (_newlines.Length < words) Array.Resize(ref _newlines, words * 2);
+        if (_opens.Length < words) Array.Resize(ref _opens, words * 2);
+        if (_closes.Length < words) Array.Resize(ref _closes, words * 2);
+        if (_stars.Length < words) Array.Resize(ref _stars, words * 2);
+        for (int w = 0; w < words; w++) Masks(t, from + 64 * w, Math.Min(64, bang - from - 64 * w), w);
+
+        var last = new Value { Class = new ObisClass(Role.Register) };
+        var id = default(Value);
+        int ls = from;
+        while (ls < bang)
         {
-            ulong mask = StructuralMask(t, block, Math.Min(64, bang - block));
-            while (mask != 0)
+            int nl = Next(_newlines, from, ls, bang);
+            int le = nl > ls && t[nl - 1] == '\r' ? nl - 1 : nl;
+            int next = nl + 1;
+            if (le == ls) { ls = next; continue; }
+            int open = Next(_opens, from, ls, le);
+            int first = _count;
+            ref var head = ref last; // the line's id, shared by its values
+            bool bad = open == le;
+            if (!bad && open != ls) // a value on its own line (DSMR 2.2/3.0 gas) continues the previous id
             {
-                int i = block + System.Numerics.BitOperations.TrailingZeroCount(mask);
-                mask &= mask - 1;
-                switch (t[i])
+                id = default;
+                int at = ParseObis(t, ls, open, out id.Obis, out bool canonical, out id.Class);
+                bad = at != open - ls;
+                id.ObisStart = ls;
+                id.ObisLength = canonical ? at : 0;
+                id.Index = 0;
+                head = ref id;
+            }
+            while (!bad)
+            {
+                int close = Next(_closes, from, open + 1, le); // le when the value has no ')': it ends with the line
+                int star = Next(_stars, from, open + 1, close);
+                if (_count == _values.Length) Array.Resize(ref _values, _count * 2);
+                ref var v = ref _values[_count++];
+                v = head;
+                v.Index = head.Index++;
+                v.Start = open + 1;
+                v.Length = close - open - 1;
+                v.Star = star < close ? star - open - 1 : -1;
+                if (close >= le - 1) break;
+                if (t[close + 1] != '(') { bad = true; break; } // text between or after the value groups
+                open = close + 1;
+            }
+            if (bad)
+            {
+                _count = first;
+                if (_count == _values.Length) Array.Resize(ref _values, _count * 2);
+                _values[_count++] = new Value { Start = ls, Length = le - ls, Star = -1, Unparsed = true };
+            }
+            else if (!Unsafe.AreSame(ref head, ref last)) last = head;
+            ls = next;
+        }
+    }
+
+    private ulong[] _newlines = new ulong[64], _opens = new ulong[64], _closes = new ulong[64], _stars = new ulong[64];
+
+    /// <summary>The first position at or after <paramref name="at"/> whose bit is set, or <paramref name="limit"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Next(ulong[] bits, int origin, int at, int limit)
+    {
+        if (at >= limit) return limit;
+        int rel = at - origin, w = rel >> 6, last = (limit - origin - 1) >> 6;
+        ulong word = bits[w] & (~0UL << (rel & 63));
+        while (word == 0)
+        {
+            if (++w > last) return limit;
+            word = bits[w];
+        }
+        int p = origin + (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+        return p < limit ? p : limit;
+    }
+
+    /// <summary>The four bit maps of t[at..at+length) (length ≤ 64) into word <paramref name="w"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Masks(ReadOnlySpan<byte> t, int at, int length, int w)
+    {
+        ulong nl, open, close, star;
+        if (Vector256.IsHardwareAccelerated && at + 64 <= t.Length)
+        {
+            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
+            var a = Vector256.LoadUnsafe(ref p);
+            var b = Vector256.LoadUnsafe(ref p, 32);
+            nl = Bits(a, b, (byte)'\n');
+            open = Bits(a, b, (byte)'(');
+            close = Bits(a, b, (byte)')');
+            star = Bits(a, b, (byte)'*');
+        }
+        else if (Vector128.IsHardwareAccelerated && at + 64 <= t.Length)
+        {
+            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
+            var (a, b, c, d) = (Vector128.LoadUnsafe(ref p), Vector128.LoadUnsafe(ref p, 16), Vector128.LoadUnsafe(ref p, 32), Vector128.LoadUnsafe(ref p, 48));
+            nl = Bits(a, b, c, d, (byte)'\n');
+            open = Bits(a, b, c, d, (byte)'(');
+            close = Bits(a, b, c, d, (byte)')');
+            star = Bits(a, b, c, d, (byte)'*');
+        }
+        else
+        {
+            nl = open = close = star = 0;
+            for (int i = 0; i < length; i++)
+            {
+                switch (t[at + i])
                 {
-                    case (byte)'(':
-                        if (valueStart >= 0) break; // a '(' inside a value is part of it
-                        if (!hasObis)
-                        {
-                            hasObis = true;
-                            if (i == lineStart) { obis = last; index = lastIndex; obisStart = lastObisStart; obisLength = lastObisLength; } // DSMR 2.2/3.0: a value on its own line
-                            else
-                            {
-                                int at = ParseObis(t, lineStart, i, out obis, out bool canonical);
-                                if (at != i - lineStart) bad = true;
-                                obisStart = lineStart;
-                                obisLength = canonical ? at : 0;
-                                index = 0;
-                            }
-                        }
-                        else if (i != lastClose + 1) bad = true; // text between value groups
-                        valueStart = i + 1;
-                        star = -1;
-                        break;
-                    case (byte)'*':
-                        if (valueStart >= 0 && star < 0) star = i - valueStart;
-                        break;
-                    case (byte)')':
-                        if (valueStart < 0) { bad = true; break; }
-                        Add(new Value { Obis = obis, Index = index++, Start = valueStart, Length = i - valueStart, Star = star, ObisStart = obisStart, ObisLength = obisLength });
-                        valueStart = -1;
-                        lastClose = i;
-                        break;
-                    default: // '\n'
-                        EndLine(t, i);
-                        break;
+                    case (byte)'\n': nl |= 1UL << i; break;
+                    case (byte)'(': open |= 1UL << i; break;
+                    case (byte)')': close |= 1UL << i; break;
+                    case (byte)'*': star |= 1UL << i; break;
                 }
             }
         }
-        if (lineStart < bang) EndLine(t, bang);
-
-        void EndLine(ReadOnlySpan<byte> t, int newline)
-        {
-            int end = newline > lineStart && t[newline - 1] == '\r' ? newline - 1 : newline;
-            if (valueStart >= 0) // a value without ')': it ends with the line
-            {
-                Add(new Value { Obis = obis, Index = index++, Start = valueStart, Length = end - valueStart, Star = star, ObisStart = obisStart, ObisLength = obisLength });
-                valueStart = -1;
-            }
-            else if (hasObis && lastClose != end - 1) bad = true; // text after the last value
-            if (!hasObis && end > lineStart) bad = true;          // a line without values
-            if (bad)
-            {
-                _count = lineFirst;
-                Add(new Value { Start = lineStart, Length = end - lineStart, Star = -1, Unparsed = true });
-            }
-            else if (hasObis)
-            {
-                last = obis;
-                lastIndex = index;
-                lastObisStart = obisStart;
-                lastObisLength = obisLength;
-            }
-            lineStart = newline + 1;
-            lineFirst = _count;
-            hasObis = bad = false;
-            lastClose = -1;
-        }
+        ulong keep = length == 64 ? ~0UL : (1UL << length) - 1;
+        _newlines[w] = nl & keep;
+        _opens[w] = open & keep;
+        _closes[w] = close & keep;
+        _stars[w] = star & keep;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Bits(Vector256<byte> a, Vector256<byte> b, byte c) =>
+        Vector256.Equals(a, Vector256.Create(c)).ExtractMostSignificantBits() | (ulong)Vector256.Equals(b, Vector256.Create(c)).ExtractMostSignificantBits() << 32;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Bits(Vector128<byte> a, Vector128<byte> b, Vector128<byte> c, Vector128<byte> d, byte x) =>
+        Vector128.Equals(a, Vector128.Create(x)).ExtractMostSignificantBits() | (ulong)Vector128.Equals(b, Vector128.Create(x)).ExtractMostSignificantBits() << 16
+        | (ulong)Vector128.Equals(c, Vector128.Create(x)).ExtractMostSignificantBits() << 32 | (ulong)Vector128.Equals(d, Vector128.Create(x)).ExtractMostSignificantBits() << 48;
 
     private struct CachedObis
     {
         public ulong Text0, Text1;
         public int Length;
         public Obis Obis;
+        public ObisClass Class;
         public bool Canonical;
     }
 
@@ -223,10 +296,15 @@ public sealed class P1TelegramDecoder
     /// compare, instead of a digit-and-separator loop whose branches mispredict at every separator.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int ParseObis(ReadOnlySpan<byte> t, int start, int open, out Obis obis, out bool canonical)
+    private int ParseObis(ReadOnlySpan<byte> t, int start, int open, out Obis obis, out bool canonical, out ObisClass role)
     {
         int length = open - start;
-        if (length > 16 || start + 16 > t.Length) return Obis.TryParseText(t[start..(open + 1)], out obis, out canonical);
+        if (length > 16 || start + 16 > t.Length)
+        {
+            int n = Obis.TryParseText(t[start..(open + 1)], out obis, out canonical);
+            role = Classify(obis);
+            return n;
+        }
         ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), start);
         ulong a = Unsafe.ReadUnaligned<ulong>(ref p), b = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, 8));
         if (!BitConverter.IsLittleEndian) { a = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(a); b = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(b); }
@@ -237,53 +315,13 @@ public sealed class P1TelegramDecoder
         {
             obis = e.Obis;
             canonical = e.Canonical;
+            role = e.Class;
             return length;
         }
         int at = Obis.TryParseText(t[start..(open + 1)], out obis, out canonical);
-        if (at == length) e = new CachedObis { Text0 = a, Text1 = b, Length = length, Obis = obis, Canonical = canonical };
+        role = Classify(obis);
+        if (at == length) e = new CachedObis { Text0 = a, Text1 = b, Length = length, Obis = obis, Canonical = canonical, Class = role };
         return at;
-    }
-
-    /// <summary>Bit i is set when data[at + i] is '(', ')', '*' or a line feed (i &lt; length ≤ 64).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong StructuralMask(ReadOnlySpan<byte> t, int at, int length)
-    {
-        ulong mask;
-        if (Vector256.IsHardwareAccelerated && at + 64 <= t.Length)
-        {
-            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
-            mask = Structural(Vector256.LoadUnsafe(ref p)) | (ulong)Structural(Vector256.LoadUnsafe(ref p, 32)) << 32;
-        }
-        else if (Vector128.IsHardwareAccelerated && at + 64 <= t.Length)
-        {
-            ref byte p = ref Unsafe.Add(ref MemoryMarshal.GetReference(t), at);
-            mask = Structural(Vector128.LoadUnsafe(ref p)) | (ulong)Structural(Vector128.LoadUnsafe(ref p, 16)) << 16
-                | (ulong)Structural(Vector128.LoadUnsafe(ref p, 32)) << 32 | (ulong)Structural(Vector128.LoadUnsafe(ref p, 48)) << 48;
-        }
-        else
-        {
-            mask = 0;
-            for (int i = 0; i < length; i++)
-                if (t[at + i] is (byte)'(' or (byte)')' or (byte)'*' or (byte)'\n') mask |= 1UL << i;
-        }
-        return length == 64 ? mask : mask & ((1UL << length) - 1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Structural(Vector256<byte> v) =>
-        (Vector256.Equals(v, Vector256.Create((byte)'(')) | Vector256.Equals(v, Vector256.Create((byte)')'))
-         | Vector256.Equals(v, Vector256.Create((byte)'*')) | Vector256.Equals(v, Vector256.Create((byte)'\n'))).ExtractMostSignificantBits();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Structural(Vector128<byte> v) =>
-        (Vector128.Equals(v, Vector128.Create((byte)'(')) | Vector128.Equals(v, Vector128.Create((byte)')'))
-         | Vector128.Equals(v, Vector128.Create((byte)'*')) | Vector128.Equals(v, Vector128.Create((byte)'\n'))).ExtractMostSignificantBits();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Add(in Value v)
-    {
-        if (_count == _values.Length) Array.Resize(ref _values, _count * 2);
-        _values[_count++] = v;
     }
 
     private void Emit(ReadOnlySpan<byte> t, ReadOnlySpan<byte> header, QualityFlags flags, long start, long end, MeterFrameOutput output)
@@ -296,10 +334,8 @@ public sealed class P1TelegramDecoder
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _values[i];
-            if (v.Unparsed || v.Index != 0) continue;
-            // DSMR equipment id, then Smarty's logical device name, then the IEC 62056-21 serial numbers.
-            int rank = v.Obis == EquipmentIdObis ? 0 : v.Obis == LogicalNameObis ? 1 : v.Obis == MeterIdAltObis ? 2
-                : v.Obis == SerialObis || v.Obis == IecIdObis ? 3 : 4;
+            if (v.Unparsed || v.Index != 0 || v.Class.Role is not (Role.Identity or Role.Clock)) continue;
+            int rank = v.Class.Role == Role.Identity ? v.Class.Rank : 4;
             if (rank < idRank && v.Length > 0)
             {
                 var raw = t.Slice(v.Start, v.Length);
@@ -307,7 +343,7 @@ public sealed class P1TelegramDecoder
                 if (n < 0 && raw.Length <= id.Length) { raw.CopyTo(id); n = raw.Length; }
                 if (n > 0) { idLength = n; idRank = rank; }
             }
-            else if (v.Obis == TimestampObis && !clockSeen)
+            else if (v.Class.Role == Role.Clock && !clockSeen)
             {
                 clockSeen = true;
                 if (!P1Values.TryParseTimestamp(t.Slice(v.Start, v.Length), out time, out clockSentinel) || clockSentinel)
@@ -340,20 +376,29 @@ public sealed class P1TelegramDecoder
                 continue;
             }
             var o = v.Obis;
-            if (o.B == 0 && v.Index == 0)
+            switch (v.Class.Role)
             {
-                if (o == EquipmentIdObis && idRank == 0) continue;
-                if (o == TimestampObis && !clockSentinel) continue;
-                if (o.A == 1 && TryStageReading(o, text, v.Star, output)) continue;
-                if (o == TariffObis && P1Values.TryParseDecimal(text, out long tariff, out int dec) && dec == 0 && tariff is >= 0 and <= int.MaxValue)
-                {
-                    output.StageTariff((int)tariff);
+                case Role.Reading when v.Index == 0:
+                    if (TryNumber(text, v.Star, out double value, out var unit) && unit == v.Class.Unit
+                        && ReadingQuantities.Stage(output, v.Class.Column, value)) continue;
+                    break;
+                case Role.Identity when v.Index == 0 && v.Class.Rank == idRank:
                     continue;
-                }
+                case Role.Clock when v.Index == 0 && !clockSentinel:
+                    continue;
+                case Role.Tariff when v.Index == 0:
+                    if (P1Values.TryParseDecimal(text, out long tariff, out int dec) && dec == 0 && tariff is >= 0 and <= int.MaxValue)
+                    {
+                        output.StageTariff((int)tariff);
+                        continue;
+                    }
+                    break;
+                case Role.Channel:
+                    if (TryChannel(ref _channels[o.B], o, v, text, t)) continue;
+                    break;
             }
-            else if (o.B is >= 1 and <= MaxChannels && o.A == 0 && TryChannel(ref _channels[o.B], o, v, text, t)) continue;
             var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : obisText[..o.Format(obisText)];
-            EmitRegister(o, obis, v.Index, text, v.Star, output, start, end);
+            EmitRegister(v.Class.Role == Role.HexRegister, obis, v.Index, text, v.Star, output, start, end);
         }
 
         for (int c = 1; c <= MaxChannels; c++)
@@ -367,13 +412,6 @@ public sealed class P1TelegramDecoder
                 t.Slice(ch.UnitStart, ch.UnitLength), ch.Flags, start, end);
         }
         output.EndFrame(start, end);
-    }
-
-    private static bool TryStageReading(Obis o, ReadOnlySpan<byte> text, int star, MeterFrameOutput output)
-    {
-        int column = ReadingQuantities.Column(o.Cde, out var wanted);
-        if (column == -1 || !TryNumber(text, star, out double value, out var unit) || unit != wanted) return false;
-        return ReadingQuantities.Stage(output, column, value);
     }
 
     /// <summary>"012.345*kWh" → 12.345 and kWh; W, Wh, var and VA values are converted to their kilo unit.</summary>
@@ -443,9 +481,8 @@ public sealed class P1TelegramDecoder
     }
 
     /// <summary>A registers row: a number with its unit, a timestamp, a hex-decoded text, or the raw text.</summary>
-    private void EmitRegister(Obis o, ReadOnlySpan<byte> obis, int index, ReadOnlySpan<byte> text, int star, MeterFrameOutput output, long start, long end)
+    private void EmitRegister(bool hexText, ReadOnlySpan<byte> obis, int index, ReadOnlySpan<byte> text, int star, MeterFrameOutput output, long start, long end)
     {
-        bool hexText = o.A == 0 && (o.Cde is 0x600101 or 0x600100 or 0x2A0000 || (o.C == 96 && o.D == 13 && o.E != 1));
         if (!hexText && TryNumber(text, star, out double value, out var unit))
         {
             var unitName = unit == MeterUnit.Unknown ? text[(star + 1)..] : MeterUnits.Name(unit);

@@ -32,6 +32,7 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
     private readonly byte[] _text = new byte[options.MaxFrameBytes * 2 + 16];
     private Entry[] _entries = new Entry[64];
     private readonly byte[] _meterId = new byte[64];
+    private readonly ObisTextCache _obisText = new();
     private int _count;
     private readonly HashSet<string> _kermitMeters = new(options.KermitMeters, StringComparer.Ordinal);
 
@@ -276,12 +277,8 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
     private static int Hex(ReadOnlySpan<byte> bytes, Span<byte> destination)
     {
         int n = Math.Min(bytes.Length, destination.Length / 2);
-        for (int i = 0; i < n; i++)
-        {
-            destination[2 * i] = (byte)"0123456789ABCDEF"[bytes[i] >> 4];
-            destination[2 * i + 1] = (byte)"0123456789ABCDEF"[bytes[i] & 15];
-        }
-        return 2 * n;
+        Convert.TryToHexString(bytes[..n], destination, out int written);
+        return written;
     }
 
     private void Emit(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> meterId, long sensorTime, long sensorSeconds,
@@ -290,14 +287,13 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
         long time = sensorTime;
         for (int i = 0; i < _count && time == MeterFrameOutput.NoTime; i++) time = _entries[i].Time;
         output.BeginFrame(meterId, time, time == MeterFrameOutput.NoTime ? QualityFlags.NoMeterClock : QualityFlags.None);
-        Span<byte> obisText = stackalloc byte[24];
         if (sensorSeconds >= 0)
             output.AddRegister("sml:sensor_seconds_index"u8, 0, true, sensorSeconds, "s"u8, default, false, MeterFrameOutput.NoTime, false, 0,
                 QualityFlags.None, start, end);
         for (int i = 0; i < _count; i++)
         {
             ref var e = ref _entries[i];
-            var obis = e.ObisLength > 0 ? HexText(payload.Slice(e.ObisStart, e.ObisLength)) : obisText[..e.Obis.Format(obisText)];
+            var obis = e.ObisLength > 0 ? HexText(payload.Slice(e.ObisStart, e.ObisLength)) : _obisText.Get(e.Obis);
             var unit = MeterUnits.Normalise(MeterUnits.FromDlms(e.Unit), out int exponent);
             if (e.Kind == ValueKind.Integer)
             {
@@ -358,12 +354,8 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
     private static ReadOnlySpan<byte> UnitName(MeterUnit unit, int dlmsCode) => unit == MeterUnit.Unknown ? "dlms:unknown"u8 : MeterUnits.Name(unit);
 
     /// <summary>Printable ASCII as is (manufacturer ids, firmware versions), anything else as hex.</summary>
-    private ReadOnlySpan<byte> Text(ReadOnlySpan<byte> octets)
-    {
-        foreach (byte b in octets)
-            if (b is < 0x20 or > 0x7E) return HexText(octets);
-        return octets;
-    }
+    private ReadOnlySpan<byte> Text(ReadOnlySpan<byte> octets) =>
+        octets.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) < 0 ? octets : HexText(octets);
 
     private ReadOnlySpan<byte> HexText(ReadOnlySpan<byte> octets) => _text.AsSpan(0, Hex(octets, _text));
 }
