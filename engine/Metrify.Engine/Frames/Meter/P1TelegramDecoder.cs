@@ -209,17 +209,19 @@ public sealed class P1TelegramDecoder
 
     private ulong[] _newlines = new ulong[64], _opens = new ulong[64], _closes = new ulong[64], _stars = new ulong[64];
 
-    /// <summary>The first position at or after <paramref name="at"/> whose bit is set, or <paramref name="limit"/>.</summary>
+    /// <summary>The first position at or after <paramref name="at"/> whose bit is set, or <paramref name="limit"/>.
+    /// The maps cover [origin, limit) of a telegram, so the words read are always inside them.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Next(ulong[] bits, int origin, int at, int limit)
     {
         if (at >= limit) return limit;
         int rel = at - origin, w = rel >> 6, last = (limit - origin - 1) >> 6;
-        ulong word = bits[w] & (~0UL << (rel & 63));
+        ref ulong words = ref MemoryMarshal.GetArrayDataReference(bits);
+        ulong word = Unsafe.Add(ref words, w) & (~0UL << (rel & 63));
         while (word == 0)
         {
             if (++w > last) return limit;
-            word = bits[w];
+            word = Unsafe.Add(ref words, w);
         }
         int p = origin + (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
         return p < limit ? p : limit;
@@ -264,10 +266,10 @@ public sealed class P1TelegramDecoder
             }
         }
         ulong keep = length == 64 ? ~0UL : (1UL << length) - 1;
-        _newlines[w] = nl & keep;
-        _opens[w] = open & keep;
-        _closes[w] = close & keep;
-        _stars[w] = star & keep;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_newlines), w) = nl & keep;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_opens), w) = open & keep;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_closes), w) = close & keep;
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stars), w) = star & keep;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -288,7 +290,7 @@ public sealed class P1TelegramDecoder
         public bool Canonical;
     }
 
-    private readonly CachedObis[] _obisCache = new CachedObis[256];
+    private readonly CachedObis[] _obisCache = new CachedObis[4096];
 
     /// <summary>
     /// Parses the OBIS id in t[start..open) (open is its '('). A meter repeats the same ids every telegram, so the
@@ -310,7 +312,7 @@ public sealed class P1TelegramDecoder
         if (!BitConverter.IsLittleEndian) { a = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(a); b = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(b); }
         if (length < 8) { a &= (1UL << (8 * length)) - 1; b = 0; }
         else if (length < 16) b &= (1UL << (8 * (length - 8))) - 1;
-        ref var e = ref _obisCache[(int)(((a * 0x9E3779B97F4A7C15UL) ^ b) * 0xBF58476D1CE4E5B9UL >> 56)];
+        ref var e = ref _obisCache[(int)(((a * 0x9E3779B97F4A7C15UL) ^ b) * 0xBF58476D1CE4E5B9UL >> 52)];
         if (e.Length == length && e.Text0 == a && e.Text1 == b)
         {
             obis = e.Obis;
