@@ -2,6 +2,7 @@
 # Every benchmark behind docs/benchmarks.md, with the exact commands. Takes about 10 minutes on 2 cores.
 #   bash bench/run.sh            end-to-end comparison with DuckDB, allocations, stage breakdown, micro-benchmarks
 #   bash bench/run.sh compare    only the end-to-end comparison
+#   bash bench/run.sh frames     only the meter frame benchmarks (P1, SML, CRC-16), about 2 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -14,6 +15,12 @@ bench=bench/Metrify.Bench/bin/Release/net10.0/linux-x64/Metrify.Bench.dll
 out="docs/benchmarks/$(lscpu | sed -n 's/^Model name: *//p' | tr -c 'A-Za-z0-9\n' '-' | tr -s '-')"
 data=/tmp/metrify-compare/data-5000000
 mkdir -p "$out"
+if [ "${1:-all}" = frames ]; then
+    dotnet "$bench" --filter '*MeterFrameBench*' '*Crc16Bench*' --job short --inProcess
+    cp BenchmarkDotNet.Artifacts/results/*MeterFrameBench*-report-github.md BenchmarkDotNet.Artifacts/results/*Crc16Bench*-report-github.md "$out/"
+    git rev-parse --short HEAD > "$out/frames-commit.txt"
+    exit 0
+fi
 { dotnet --version; git rev-parse --short HEAD; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
 
 # 5 M simulated readings (made on first use), metrify ingest vs DuckDB COPY, 5 alternating cold runs each.
