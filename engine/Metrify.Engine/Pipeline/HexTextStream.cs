@@ -12,19 +12,12 @@ public sealed class HexTextStream(Stream text) : Stream
     public override int Read(Span<byte> destination)
     {
         int written = 0;
-        while (written == 0)
+        while (written == 0 && destination.Length > 0)
         {
-            int want = Math.Min(_buffer.Length, destination.Length * 2 + 2);
-            int n = text.Read(_buffer, 0, want);
+            // Two hex digits per byte, so this many characters can never overflow the destination.
+            int n = text.Read(_buffer, 0, Math.Min(_buffer.Length, destination.Length * 2));
             if (n == 0) return 0;
-            foreach (byte c in _buffer.AsSpan(0, n))
-            {
-                int v = Frames.Meter.P1Values.HexValue(c);
-                if (v < 0) continue;
-                if (_pendingNibble < 0) { _pendingNibble = v; continue; }
-                destination[written++] = (byte)(_pendingNibble << 4 | v);
-                _pendingNibble = -1;
-            }
+            written = Decode(_buffer.AsSpan(0, n), destination, ref _pendingNibble);
         }
         return written;
     }
@@ -32,15 +25,22 @@ public sealed class HexTextStream(Stream text) : Stream
     /// <summary>Decodes the start of a hex dump into <paramref name="destination"/>; returns the bytes written.</summary>
     public static int Decode(ReadOnlySpan<byte> hex, Span<byte> destination)
     {
-        int written = 0, pending = -1;
+        int pending = -1;
+        return Decode(hex, destination, ref pending);
+    }
+
+    /// <summary>Hex digits to bytes, skipping anything else; a digit left over waits in <paramref name="pendingNibble"/>.</summary>
+    private static int Decode(ReadOnlySpan<byte> hex, Span<byte> destination, ref int pendingNibble)
+    {
+        int written = 0;
         foreach (byte c in hex)
         {
             if (written == destination.Length) break;
             int v = Frames.Meter.P1Values.HexValue(c);
             if (v < 0) continue;
-            if (pending < 0) { pending = v; continue; }
-            destination[written++] = (byte)(pending << 4 | v);
-            pending = -1;
+            if (pendingNibble < 0) { pendingNibble = v; continue; }
+            destination[written++] = (byte)(pendingNibble << 4 | v);
+            pendingNibble = -1;
         }
         return written;
     }
