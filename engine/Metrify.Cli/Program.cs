@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(SimulateCommand.Create(stdout));
         root.Subcommands.Add(IngestCommand.Create(stdout));
         root.Subcommands.Add(QueryCommand.Create(stdout));
+        root.Subcommands.Add(QualityCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout));
         var parsed = root.Parse(args);
         return CliErrors.Guard(stderr, () => parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }));

@@ -47,13 +47,21 @@ public class DocsTests
     public void Sample_settings_hold_every_option_with_its_default()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "metrify.sample.json")));
-        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()) })
+        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()), ("Quality", new Metrify.Engine.Quality.QualityOptions()) })
         {
             var json = sample.RootElement.GetProperty(section);
             foreach (var p in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "Keys"))
             {
                 Assert.True(json.TryGetProperty(p.Name, out var value), $"metrify.sample.json lacks {section}:{p.Name}");
                 if (section == "Ingest" && p.Name is nameof(IngestOptions.EncoderThreads) or nameof(IngestOptions.DecodeThreads)) continue; // machine-dependent
+                if (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+                {
+                    // A sample of the entries, each equal to its default.
+                    var defaultsMap = (System.Collections.IDictionary)p.GetValue(defaults)!;
+                    foreach (var entry in value.EnumerateObject())
+                        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(defaultsMap[entry.Name]), entry.Value.GetRawText().Replace(" ", ""));
+                    continue;
+                }
                 if (p.PropertyType != typeof(string) && !p.PropertyType.IsValueType) { Assert.Equal(JsonValueKind.Array, value.ValueKind); continue; }
                 if (p.GetValue(defaults) is null) { Assert.Equal(JsonValueKind.Null, value.ValueKind); continue; }
                 Assert.Equal(Convert.ToString(p.GetValue(defaults), System.Globalization.CultureInfo.InvariantCulture),

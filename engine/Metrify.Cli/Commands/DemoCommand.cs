@@ -36,7 +36,7 @@ internal static class DemoCommand
             var simulated = new FleetSimulator(options).Run();
             stdout.WriteLine($"1. simulated {simulated.Readings:N0} readings from {options.Meters} meters over {options.Days} days into {options.OutputDirectory}/");
             var inputs = InputExpander.Expand([options.OutputDirectory]);
-            var run = IngestCommand.Run(settings.Lake, settings.Ingest, settings.Frames, inputs, null, TextWriter.Null);
+            var run = IngestCommand.Run(settings, inputs, null, TextWriter.Null);
             stdout.WriteLine($"2. ingested into {Path.GetFullPath(settings.Lake.Root)}/:");
             IngestReport.Write(stdout, run);
             stdout.WriteLine("3. query: consumption per day, straight from the Parquet lake with DuckDB:");

@@ -38,19 +38,18 @@ internal static class IngestCommand
                 forced = Tables.Find(name) is { } t && Tables.Decodable.Contains(t) ? t
                     : throw new OperatorException($"--table: '{name}' is not one of {string.Join(", ", Tables.Decodable.Select(x => x.Name))}.");
             var inputs = InputExpander.Expand(parse.GetValue(paths)!);
-            var results = Run(settings.Lake, settings.Ingest, settings.Frames, inputs, forced, stdout);
+            var results = Run(settings, inputs, forced, stdout);
             IngestReport.Write(stdout, results);
             return CliErrors.Ok;
         });
         return command;
     }
 
-    internal static IngestRun Run(Engine.Lake.LakeOptions lake, IngestOptions options, Engine.Frames.Meter.MeterFrameOptions frames,
-        List<InputFile> inputs, TableSpec? forced, TextWriter stdout)
+    internal static IngestRun Run(Settings.MetrifySettings settings, List<InputFile> inputs, TableSpec? forced, TextWriter stdout)
     {
         var clock = Stopwatch.StartNew();
         var results = new List<IngestResult>();
-        using var ingestor = new Ingestor(lake, options, frames);
+        using var ingestor = new Ingestor(settings.Lake, settings.Ingest, settings.Frames, settings.Quality);
         long totalBytes = inputs.Sum(i => new FileInfo(i.Path).Length);
         bool interactive = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         if (interactive)

@@ -10,7 +10,7 @@ namespace Metrify.Cli.Settings;
 /// <c>METRIFY__SECTION__KEY</c>, then command-line options. Sections map onto the engine's plain option records,
 /// so the engine never sees <see cref="IConfiguration"/>. Every key is in <c>metrify.sample.json</c>.
 /// </summary>
-public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames)
+public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames, Engine.Quality.QualityOptions Quality)
 {
     public const string DefaultFile = "metrify.json";
 
@@ -35,10 +35,11 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         var lake = Bind<LakeOptions>(configuration, "Lake");
         var ingest = Bind<IngestOptions>(configuration, "Ingest");
         var frames = Bind<MeterFrameOptions>(configuration, "Frames");
-        var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).ToList();
+        var quality = Bind<Engine.Quality.QualityOptions>(configuration, "Quality");
+        var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate()).ToList();
         if (problems.Count > 0) throw new OperatorException(problems[0]);
         frames = frames with { Keys = MeterKeyring.Load(frames.KeyFile, MeterKeyring.ProcessEnvironment()) };
-        return new MetrifySettings(lake, ingest, frames);
+        return new MetrifySettings(lake, ingest, frames, quality);
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

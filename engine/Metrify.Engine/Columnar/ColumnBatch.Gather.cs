@@ -79,4 +79,10 @@ public sealed unsafe partial class ColumnBatch
 
     /// <summary>Committed values of a fixed-width 64-bit column, writable (for late fix-ups on cold paths).</summary>
     internal Span<long> MutableInt64Values(int column) => new(_values[column].Pointer, Count);
+
+    internal Span<int> MutableInt32Values(int column) => new(_values[column].Pointer, Count);
+
+    /// <summary>The validity bitmap of a nullable column (bit set = value present), or empty for a required one.</summary>
+    internal ReadOnlySpan<byte> ValidityBits(int column) =>
+        _validity[column] is { } v ? new ReadOnlySpan<byte>(v.Pointer, (Count + 7) / 8) : default;
 }

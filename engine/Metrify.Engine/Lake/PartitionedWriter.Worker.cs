@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Lake;
@@ -16,8 +15,10 @@ public sealed partial class PartitionedWriter
         private readonly LakeOptions _options;
         private readonly string _tempPrefix;
         private readonly int _maxOpenFiles;
-        private readonly Channel<(long Hour, ColumnBatch Batch)> _queue =
-            Channel.CreateUnbounded<(long, ColumnBatch)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // A plain monitor queue, not a Channel: waking this dedicated thread must not need a thread-pool thread (a
+        // channel completes its waiter there), or a busy pool stalls the encoders the decoder is waiting for.
+        private readonly Queue<(long Hour, ColumnBatch Batch)> _queue = new();
+        private bool _closed;
         private const int IdleJobs = 4;
         // Time-ordered input never comes back to an hour it left, so closing after IdleJobs keeps memory flat. Input
         // sorted by meter cycles through its hours; each time an hour closed as idle comes back, the patience doubles,
@@ -48,28 +49,47 @@ public sealed partial class PartitionedWriter
                 _thread = new Thread(Run) { IsBackground = true, Name = $"metrify-encode-{_table.Name}" };
                 _thread.Start();
             }
-            _queue.Writer.TryWrite((hour, batch));
+            lock (_queue)
+            {
+                _queue.Enqueue((hour, batch));
+                Monitor.Pulse(_queue);
+            }
+        }
+
+        /// <summary>The next job, waiting for one; false once the queue is closed and empty.</summary>
+        private bool Next(out (long Hour, ColumnBatch Batch) job)
+        {
+            lock (_queue)
+            {
+                while (_queue.Count == 0 && !_closed) Monitor.Wait(_queue);
+                return _queue.TryDequeue(out job);
+            }
+        }
+
+        private void Close()
+        {
+            lock (_queue)
+            {
+                _closed = true;
+                Monitor.Pulse(_queue);
+            }
         }
 
         private void Run()
         {
-            var reader = _queue.Reader;
-            while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            while (Next(out var job))
             {
-                while (reader.TryRead(out var job))
+                try
                 {
-                    try
-                    {
-                        if (_failure is null) Encode(job.Hour, job.Batch);
-                    }
-                    catch (Exception e)
-                    {
-                        _failure ??= e;
-                    }
-                    finally
-                    {
-                        _pool.Return(job.Batch);
-                    }
+                    if (_failure is null) Encode(job.Hour, job.Batch);
+                }
+                catch (Exception e)
+                {
+                    _failure ??= e;
+                }
+                finally
+                {
+                    _pool.Return(job.Batch);
                 }
             }
         }
@@ -146,7 +166,7 @@ public sealed partial class PartitionedWriter
 
         public List<WrittenFile> Complete()
         {
-            _queue.Writer.TryComplete();
+            Close();
             _thread?.Join();
             Rethrow();
             foreach (var hour in _open.Keys.Order().ToList()) Close(hour, _open[hour]);
@@ -161,7 +181,7 @@ public sealed partial class PartitionedWriter
 
         public void Dispose()
         {
-            _queue.Writer.TryComplete();
+            Close();
             _thread?.Join();
             foreach (var f in _open.Values)
             {

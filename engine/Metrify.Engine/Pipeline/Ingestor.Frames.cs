@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using System.IO.Pipelines;
 using Metrify.Engine.Columnar;
 using Metrify.Engine.Frames;
 using Metrify.Engine.Frames.Meter;
@@ -11,9 +10,9 @@ namespace Metrify.Engine.Pipeline;
 public sealed partial class Ingestor
 {
     /// <summary>
-    /// Meter frame captures (P1, SML, encrypted P1; raw or hex dumps) stream through a <see cref="PipeReader"/> into
-    /// one <see cref="MeterFrameReader"/>, which fills readings, registers and gas at once. Frames are small and
-    /// decode at hundreds of MB/s on one core, so a capture is not split into segments.
+    /// Meter frame captures (P1, SML, encrypted P1; raw or hex dumps) stream through one reused buffer into one
+    /// <see cref="MeterFrameReader"/>, which fills readings, registers and gas at once. Frames are small and decode at
+    /// hundreds of MB/s on one core, so a capture is not split into segments.
     /// </summary>
     private IngestResult IngestFrames(string path, SafeFileHandle file, long length, DetectedInput detected, IProgress<long>? progress,
         System.Diagnostics.Stopwatch clock, CancellationToken cancellationToken)
@@ -35,15 +34,35 @@ public sealed partial class Ingestor
             var quarantine = new QuarantineCollector(path, _pools[Tables.Quarantine], quarantineWriter);
             // Frames without a usable clock take the capture's modification time until a good frame is seen.
             long receivedAt = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() * 1_000_000;
-            var output = new MeterFrameOutput(new TableAppender(_pools[Tables.Readings], writers[0]),
-                new TableAppender(_pools[Tables.Registers], writers[1]), new TableAppender(_pools[Tables.Gas], writers[2]), quarantine, receivedAt);
+            long now = NowMicros();
+            var output = new MeterFrameOutput(new TableAppender(_pools[Tables.Readings], Checked(Tables.Readings, writers[0], now)),
+                new TableAppender(_pools[Tables.Registers], Checked(Tables.Registers, writers[1], now)),
+                new TableAppender(_pools[Tables.Gas], Checked(Tables.Gas, writers[2], now)), quarantine, receivedAt);
             var reader = new MeterFrameReader(format, _frames, output);
             var hash = new XxHash3();
-            using (var raw = new HashingStream(new FileStream(file, FileAccess.Read, 0), hash, progress))
-            using (Stream bytes = detected.HexText ? new HexTextStream(raw) : raw)
+            var buffer = RentReadBuffer();
+            try
             {
-                var pipe = PipeReader.Create(bytes, new StreamPipeReaderOptions(bufferSize: 1 << 20, minimumReadSize: 64 << 10, leaveOpen: true));
-                reader.ReadAsync(pipe, cancellationToken).AsTask().GetAwaiter().GetResult();
+                using var raw = new HashingStream(new FileStream(file, FileAccess.Read, 0), hash, progress);
+                using Stream bytes = detected.HexText ? new HexTextStream(raw) : raw;
+                // A synchronous loop over one reused buffer, like the text decoders: a file needs no pipe, and blocking
+                // on async reads here would tie up thread-pool threads. Streams (TCP, Kafka) use MeterFrameReader.ReadAsync.
+                int filled = 0;
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int got = ReadSome(bytes, buffer.AsSpan(filled));
+                    filled += got;
+                    bool final = got == 0;
+                    int used = reader.Process(buffer.AsSpan(0, filled), final);
+                    if (final) break;
+                    buffer.AsSpan(used, filled - used).CopyTo(buffer);
+                    filled -= used;
+                }
+            }
+            finally
+            {
+                _readBuffers.Add(buffer);
             }
             reader.Complete();
             var files = new List<WrittenFile>();
@@ -80,6 +99,19 @@ public sealed partial class Ingestor
         {
             foreach (var w in writers) w.Dispose();
         }
+    }
+
+    /// <summary>Reads until the span is full or the stream ends.</summary>
+    private static int ReadSome(Stream stream, Span<byte> into)
+    {
+        int total = 0;
+        while (total < into.Length)
+        {
+            int n = stream.Read(into[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        return total;
     }
 
     /// <summary>Hashes (for the ledger's content key) and reports the bytes read through it.</summary>

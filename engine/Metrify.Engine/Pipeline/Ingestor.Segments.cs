@@ -107,20 +107,20 @@ public sealed partial class Ingestor
     }
 
     private List<SegmentResult> DecodeSegments(string path, SafeFileHandle file, DetectedInput detected, List<Segment> segments,
-        ProgressTracker progress, CancellationToken cancellationToken)
+        ProgressTracker progress, long nowMicros, CancellationToken cancellationToken)
     {
-        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, cancellationToken)];
+        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, nowMicros, cancellationToken)];
         var results = new SegmentResult[segments.Count];
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(segments, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
             new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeThreads, CancellationToken = cancellationToken },
-            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, cancellationToken));
+            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, nowMicros, cancellationToken));
         return results.ToList();
     }
 
     /// <summary>Streams one segment through a reused buffer into its decoder, its own partitioned writers and
     /// quarantine, hashing its bytes on the way.</summary>
     private SegmentResult DecodeSegment(string path, SafeFileHandle file, DetectedInput detected, Segment segment,
-        ProgressTracker progress, CancellationToken cancellationToken)
+        ProgressTracker progress, long nowMicros, CancellationToken cancellationToken)
     {
         var table = detected.Table!;
         var pool = _pools[table];
@@ -130,9 +130,10 @@ public sealed partial class Ingestor
         using var writer = new PartitionedWriter(table, pool, _lake, tempPrefix, encoders, _options.MaxOpenFiles);
         using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, _lake, tempPrefix + "-q", 1, 16);
         var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter, segment.LinesBefore);
+        var sink = Checked(table, writer, nowMicros);
         RecordDecoder decoder = detected.Format == InputFormat.Csv
-            ? new CsvDecoder(detected.Layout!, pool, writer, quarantine, 1, _options.MaxRecordBytes)
-            : new JsonLinesDecoder(table, pool, writer, quarantine, _options.MaxRecordBytes);
+            ? new CsvDecoder(detected.Layout!, pool, sink, quarantine, 1, _options.MaxRecordBytes)
+            : new JsonLinesDecoder(table, pool, sink, quarantine, _options.MaxRecordBytes);
 
         var rented = RentReadBuffer();
         var buffer = rented.AsSpan(0, _options.ReadBufferBytes);

@@ -21,17 +21,31 @@ public sealed partial class Ingestor : IDisposable
     private readonly LakeOptions _lake;
     private readonly IngestOptions _options;
     private readonly MeterFrameOptions _frames;
+    private readonly Quality.QualityOptions _quality;
     private readonly Dictionary<TableSpec, ColumnBatchPool> _pools = new();
 
-    public Ingestor(LakeOptions lake, IngestOptions options, MeterFrameOptions? frames = null)
+    public Ingestor(LakeOptions lake, IngestOptions options, MeterFrameOptions? frames = null, Quality.QualityOptions? quality = null)
     {
         frames ??= new MeterFrameOptions();
-        var problems = lake.Validate().Concat(options.Validate()).Concat(frames.Validate()).ToList();
+        quality ??= new Quality.QualityOptions();
+        var problems = lake.Validate().Concat(options.Validate()).Concat(frames.Validate()).Concat(quality.Validate()).ToList();
+        if (options.ReadBufferBytes < 2 * frames.MaxFrameBytes + 64)
+            problems.Add($"Ingest:ReadBufferBytes must be at least twice Frames:MaxFrameBytes (is {options.ReadBufferBytes}).");
         if (problems.Count > 0) throw new OperatorException(problems[0]);
         _lake = lake;
         _options = options;
         _frames = frames;
+        _quality = quality;
     }
+
+    /// <summary>The quality checks in front of a table's writer; the clock is read once per input file.</summary>
+    private IBatchSink Checked(TableSpec table, IBatchSink writer, long nowMicros)
+    {
+        var checks = new Quality.BatchChecks(table, _quality, nowMicros);
+        return checks.IsEmpty ? writer : new Quality.CheckingSink(checks, writer);
+    }
+
+    private static long NowMicros() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
 
     public LakeOptions Lake => _lake;
 
@@ -82,14 +96,15 @@ public sealed partial class Ingestor : IDisposable
         PoolFor(Tables.Quarantine); // pools are made here, not on the segment threads
         var segments = PlanSegments(file, length, detected.HeaderBytes);
         var tracker = new ProgressTracker(progress);
-        var results = DecodeSegments(path, file, detected, segments, tracker, cancellationToken);
+        long now = NowMicros();
+        var results = DecodeSegments(path, file, detected, segments, tracker, now, cancellationToken);
         if (segments.Count > 1 && results.Any(r => r.SawQuote))
         {
             // A quoted CSV field may hold a line break, so a segment boundary may have cut a record: decode again
             // as one segment. Quotes are rare in meter data; correctness first.
             foreach (var r in results) r.Discard();
             segments = [new Segment(detected.HeaderBytes, length, 0, new Lazy<long>(detected.HeaderBytes > 0 ? 1 : 0))];
-            results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), cancellationToken);
+            results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), now, cancellationToken);
         }
 
         var stats = new DecodeStats { BytesSkipped = detected.HeaderBytes };

@@ -19,7 +19,7 @@ public sealed record MeterFrameOptions
 
     public IEnumerable<string> Validate()
     {
-        if (MaxFrameBytes is < 8 * 1024 or > 16 * 1024 * 1024)
-            yield return $"Frames:MaxFrameBytes must be between 8192 and 16777216 (is {MaxFrameBytes}).";
+        if (MaxFrameBytes is < 8 * 1024 or > 1024 * 1024)
+            yield return $"Frames:MaxFrameBytes must be between 8192 and 1048576 (is {MaxFrameBytes}).";
     }
 }
