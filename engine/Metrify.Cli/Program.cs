@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(QueryCommand.Create(stdout));
         root.Subcommands.Add(QualityCommand.Create(stdout));
         root.Subcommands.Add(DemoCommand.Create(stdout));
+        root.Subcommands.Add(RunCommand.Create(stdout));
         var parsed = root.Parse(args);
         return CliErrors.Guard(stderr, () => parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }));
     }

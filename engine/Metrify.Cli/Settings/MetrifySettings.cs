@@ -10,7 +10,8 @@ namespace Metrify.Cli.Settings;
 /// <c>METRIFY__SECTION__KEY</c>, then command-line options. Sections map onto the engine's plain option records,
 /// so the engine never sees <see cref="IConfiguration"/>. Every key is in <c>metrify.sample.json</c>.
 /// </summary>
-public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames, Engine.Quality.QualityOptions Quality)
+public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames, Engine.Quality.QualityOptions Quality,
+    InboxOptions Inbox, MetrifySettings.RunOptions Run)
 {
     public const string DefaultFile = "metrify.json";
 
@@ -36,10 +37,26 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         var ingest = Bind<IngestOptions>(configuration, "Ingest");
         var frames = Bind<MeterFrameOptions>(configuration, "Frames");
         var quality = Bind<Engine.Quality.QualityOptions>(configuration, "Quality");
-        var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate()).ToList();
-        if (problems.Count > 0) throw new OperatorException(problems[0]);
+        var inbox = Bind<InboxOptions>(configuration, "Inbox");
+        var run = Bind<RunOptions>(configuration, "Run");
+        var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate())
+            .Concat(inbox.Validate()).Concat(run.Validate()).ToList();
+        // Every problem, one line each, so a start-up with a bad configuration is fixed in one go.
+        if (problems.Count > 0) throw new OperatorException(string.Join(Environment.NewLine + "metrify: error: ", problems));
         frames = frames with { Keys = MeterKeyring.Load(frames.KeyFile, MeterKeyring.ProcessEnvironment()) };
-        return new MetrifySettings(lake, ingest, frames, quality);
+        return new MetrifySettings(lake, ingest, frames, quality, inbox, run);
+    }
+
+    /// <summary>Settings of the <c>metrify run</c> daemon itself (the <c>Run</c> section).</summary>
+    public sealed record RunOptions
+    {
+        /// <summary>On SIGTERM or Ctrl+C the file being ingested is finished and published; this is how long that may take.</summary>
+        public int ShutdownGraceSeconds { get; init; } = 30;
+
+        public IEnumerable<string> Validate()
+        {
+            if (ShutdownGraceSeconds is < 1 or > 3600) yield return $"Run:ShutdownGraceSeconds must be between 1 and 3600 (is {ShutdownGraceSeconds}).";
+        }
     }
 
     private static T Bind<T>(IConfiguration configuration, string section) where T : new()

@@ -1,0 +1,94 @@
+using Metrify.Cli.Commands;
+using Metrify.Cli.Settings;
+
+namespace Metrify.Cli.Tests;
+
+/// <summary><c>metrify run</c> with its inbox source, in process, stopped through its token as SIGTERM would.</summary>
+public class RunCommandTests
+{
+    private static MetrifySettings Settings(string dir) => MetrifySettings.Load(null, new Dictionary<string, string?>
+    {
+        ["Lake:Root"] = Path.Combine(dir, "lake"),
+        ["Inbox:Path"] = Path.Combine(dir, "inbox"),
+        ["Inbox:PollSeconds"] = "0.1",
+    });
+
+    private static async Task WaitFor(Func<bool> condition, string what)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException(what);
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Files_dropped_into_the_inbox_land_in_the_lake_and_move_to_done_or_failed()
+    {
+        var dir = CliRunner.TempDir();
+        var settings = Settings(dir);
+        using var stop = new CancellationTokenSource();
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token));
+        var inbox = Path.Combine(dir, "inbox");
+        await WaitFor(() => Directory.Exists(Path.Combine(inbox, "done")), "the inbox folders");
+
+        var data = Path.Combine(dir, "data");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "20", "--days", "1", "--format", "csv", "--no-faults");
+        // Written elsewhere, then renamed in: the way to hand a daemon a file.
+        File.Copy(Path.Combine(data, "readings.csv"), Path.Combine(inbox, "readings.csv.tmp"));
+        File.Move(Path.Combine(inbox, "readings.csv.tmp"), Path.Combine(inbox, "readings.csv"));
+        File.Copy(Path.Combine(CliRunner.RepoRoot(), "tests", "conformance", "meter-frames", "dsmr5be-ndokter-1.txt"), Path.Combine(inbox, "meter.p1"));
+        File.WriteAllText(Path.Combine(inbox, "notes.csv"), "what,is,this\n1,2,3\n");
+
+        await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "readings.csv")) && File.Exists(Path.Combine(inbox, "done", "meter.p1"))
+            && File.Exists(Path.Combine(inbox, "failed", "notes.csv.reason.txt")), "the three files to be processed");
+        stop.Cancel();
+        Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Empty(Directory.GetFiles(inbox));
+        Assert.Contains("no table matches", File.ReadAllText(Path.Combine(inbox, "failed", "notes.csv.reason.txt")));
+        var lake = settings.Lake.Root;
+        Assert.Equal(20 * 96 + 1, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(2, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM gas"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_file_published_before_a_crash_is_not_ingested_twice()
+    {
+        var dir = CliRunner.TempDir();
+        var settings = Settings(dir);
+        var data = Path.Combine(dir, "data");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "10", "--days", "1", "--format", "csv", "--no-faults");
+        var inbox = Path.Combine(dir, "inbox");
+        Directory.CreateDirectory(inbox);
+        var file = Path.Combine(inbox, "readings.csv");
+        File.Copy(Path.Combine(data, "readings.csv"), file);
+        // The daemon died after publishing but before moving the file: the data is in the lake, the file still here.
+        CliRunner.Ok("ingest", file, "--lake", settings.Lake.Root);
+
+        using var stop = new CancellationTokenSource();
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token));
+        await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "readings.csv")), "the file to be moved to done");
+        stop.Cancel();
+        Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(10 * 96, CliRunner.Scalar<long>(settings.Lake.Root, "SELECT count(*) FROM readings"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public void A_bad_configuration_fails_the_start_with_one_line_per_problem()
+    {
+        var dir = CliRunner.TempDir();
+        var config = Path.Combine(dir, "metrify.json");
+        File.WriteAllText(config, """{ "Inbox": { "PollSeconds": 0 }, "Run": { "ShutdownGraceSeconds": 0 } }""");
+        var r = CliRunner.Run("run", "--config", config, "--lake", Path.Combine(dir, "lake"), "--inbox", Path.Combine(dir, "inbox"));
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.Contains("Inbox:PollSeconds", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Run:ShutdownGraceSeconds", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.StartsWith("metrify: error: ", l));
+        Directory.Delete(dir, true);
+    }
+}
