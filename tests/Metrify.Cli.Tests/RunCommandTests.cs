@@ -11,7 +11,10 @@ public class RunCommandTests
         ["Lake:Root"] = Path.Combine(dir, "lake"),
         ["Inbox:Path"] = Path.Combine(dir, "inbox"),
         ["Inbox:PollSeconds"] = "0.1",
+        ["Run:MetricsUrl"] = "http://127.0.0.1:0",
     });
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private static async Task WaitFor(Func<bool> condition, string what)
     {
@@ -29,9 +32,10 @@ public class RunCommandTests
         var dir = CliRunner.TempDir();
         var settings = Settings(dir);
         using var stop = new CancellationTokenSource();
-        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token));
+        string? url = null;
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token, u => url = u));
         var inbox = Path.Combine(dir, "inbox");
-        await WaitFor(() => Directory.Exists(Path.Combine(inbox, "done")), "the inbox folders");
+        await WaitFor(() => url is not null, "the metrics endpoint");
 
         var data = Path.Combine(dir, "data");
         CliRunner.Ok("simulate", "-o", data, "--meters", "20", "--days", "1", "--format", "csv", "--no-faults");
@@ -43,6 +47,12 @@ public class RunCommandTests
 
         await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "readings.csv")) && File.Exists(Path.Combine(inbox, "done", "meter.p1"))
             && File.Exists(Path.Combine(inbox, "failed", "notes.csv.reason.txt")), "the three files to be processed");
+        var metrics = await Http.GetStringAsync(url + "/metrics");
+        Assert.Contains("metrify_records_total{source=\"inbox\",table=\"readings\"} 1921", metrics);
+        Assert.Contains("metrify_inbox_files_total{outcome=\"done\"} 2", metrics);
+        Assert.Contains("metrify_inbox_files_total{outcome=\"failed\"} 1", metrics);
+        Assert.Contains("metrify_files_written_total{table=\"gas\"}", metrics);
+        Assert.Equal("Healthy", await Http.GetStringAsync(url + "/health"));
         stop.Cancel();
         Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
 
@@ -51,6 +61,34 @@ public class RunCommandTests
         var lake = settings.Lake.Root;
         Assert.Equal(20 * 96 + 1, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
         Assert.Equal(2, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM gas"));
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
+    public async Task A_failing_lake_keeps_the_file_turns_the_health_check_red_and_recovers()
+    {
+        var dir = CliRunner.TempDir();
+        var settings = Settings(dir);
+        using var stop = new CancellationTokenSource();
+        string? url = null;
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token, u => url = u));
+        await WaitFor(() => url is not null, "the metrics endpoint");
+        var lake = settings.Lake.Root;
+        File.WriteAllText(lake, "not a folder"); // the lake cannot be written (a root test user ignores permissions)
+        var inbox = Path.Combine(dir, "inbox");
+        File.Copy(Path.Combine(CliRunner.RepoRoot(), "tests", "conformance", "meter-frames", "dsmr5-ndokter-2.txt"), Path.Combine(inbox, "meter.p1"));
+
+        await WaitFor(() => Http.Send(new HttpRequestMessage(HttpMethod.Get, url + "/health")).StatusCode == System.Net.HttpStatusCode.ServiceUnavailable,
+            "the health check to turn unhealthy");
+        Assert.True(File.Exists(Path.Combine(inbox, "meter.p1"))); // kept for another try, not failed
+        Assert.Contains("metrify_sink_failures_total{source=\"inbox\"}", await Http.GetStringAsync(url + "/metrics"));
+
+        File.Delete(lake); // the disk is back
+        await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "meter.p1")), "the file to land after all");
+        Assert.Equal("Healthy", await Http.GetStringAsync(url + "/health"));
+        stop.Cancel();
+        Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
         Directory.Delete(dir, true);
     }
 

@@ -1,16 +1,20 @@
 using System.CommandLine;
 using Metrify.Cli.Settings;
 using Metrify.Engine.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Prometheus;
 
 namespace Metrify.Cli.Commands;
 
 /// <summary>
 /// <c>metrify run</c>: the long-running ingestion daemon on Microsoft.Extensions.Hosting. With no configuration it
 /// watches <c>./inbox</c> and writes <c>./lake</c>. SIGTERM and Ctrl+C finish the file being ingested (within
-/// <c>Run:ShutdownGraceSeconds</c>) and exit cleanly; logs are single-line and structured.
+/// <c>Run:ShutdownGraceSeconds</c>) and exit cleanly; logs are single-line and structured. Prometheus metrics on
+/// <c>/metrics</c> and a health check on <c>/health</c> are served at <c>Run:MetricsUrl</c>.
 /// </summary>
 internal static class RunCommand
 {
@@ -29,51 +33,76 @@ internal static class RunCommand
     }
 
     /// <summary>Runs until <paramref name="stop"/> is signalled or the process is asked to stop.</summary>
-    internal static int Run(MetrifySettings settings, CancellationToken stop)
+    /// <param name="listening">Told the address the metrics endpoint bound (tests use port 0).</param>
+    internal static int Run(MetrifySettings settings, CancellationToken stop, Action<string>? listening = null)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = Directory.GetCurrentDirectory() });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory() });
+        builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.UseUtcTimestamp = true;
             o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z' ";
         });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.UseUrls(settings.Run.MetricsUrl);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(settings.Run.ShutdownGraceSeconds));
         builder.Services.AddSingleton(settings);
         // Built here, not lazily: a bad lake or inbox fails the start with its one line, before the host runs.
         var ingestor = new Ingestor(settings.Lake, settings.Ingest, settings.Frames, settings.Quality);
+        var metrics = new DaemonMetrics(settings.Ingest.MemoryBudgetBytes);
         builder.Services.AddSingleton(ingestor);
+        builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new InboxProcessor(ingestor, settings.Inbox));
         builder.Services.AddHostedService<InboxService>();
-        using var host = builder.Build();
-        host.RunAsync(stop).GetAwaiter().GetResult();
+        builder.Services.AddHealthChecks().AddCheck("sources and sinks", metrics);
+        using var app = builder.Build();
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapHealthChecks("/health");
+        try
+        {
+            app.StartAsync(stop).GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new OperatorException($"Run:MetricsUrl: cannot listen on {settings.Run.MetricsUrl} ({e.Message.Split('\n')[0]})");
+        }
+        listening?.Invoke(app.Urls.First());
+        app.WaitForShutdownAsync(stop).GetAwaiter().GetResult();
         return CliErrors.Ok;
     }
 
     /// <summary>Scans the inbox every <c>Inbox:PollSeconds</c> and logs what each file became.</summary>
-    private sealed class InboxService(InboxProcessor inbox, MetrifySettings settings, ILogger<InboxService> log) : BackgroundService
+    private sealed class InboxService(InboxProcessor inbox, MetrifySettings settings, DaemonMetrics metrics, ILogger<InboxService> log) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             log.LogInformation("watching {Inbox}, writing {Lake}", inbox.Inbox, Path.GetFullPath(settings.Lake.Root));
             var poll = TimeSpan.FromSeconds(settings.Inbox.PollSeconds);
+            var wait = poll;
             while (!stoppingToken.IsCancellationRequested)
             {
                 // Ingesting blocks; it runs on a pool thread so the host stays responsive. A file in progress is
                 // finished on shutdown: the scan only checks the token between files.
                 var outcomes = await Task.Run(() => inbox.Scan(stoppingToken), CancellationToken.None).ConfigureAwait(false);
+                metrics.Pending(inbox.Pending);
                 foreach (var o in outcomes)
                 {
-                    if (o.Failure is null)
+                    metrics.Record(o, inbox.Pending);
+                    if (o.WillRetry)
+                        log.LogError("could not ingest {File}, will try again: {Reason}", Path.GetFileName(o.File), o.Failure);
+                    else if (o.Failure is null)
                         log.LogInformation("ingested {File}: {Rows} rows into {Table}, {Quarantined} quarantined, {Files} files, {Seconds:F2} s; moved to {MovedTo}",
                             Path.GetFileName(o.File), o.Result!.Stats.Rows, o.Result.Table?.Name, o.Result.Stats.Quarantined, o.Result.Files.Count,
                             o.Result.Elapsed.TotalSeconds, o.MovedTo);
                     else
                         log.LogWarning("failed {File}: {Reason}; moved to {MovedTo}", Path.GetFileName(o.File), o.Failure, o.MovedTo);
                 }
+                // While the lake keeps failing, back off (doubling up to a minute) instead of retrying every scan.
+                wait = outcomes.Any(o => o.WillRetry) ? TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromMinutes(1).Ticks)) : poll;
                 try
                 {
-                    await Task.Delay(poll, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(wait, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

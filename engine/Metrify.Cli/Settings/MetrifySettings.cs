@@ -53,8 +53,13 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         /// <summary>On SIGTERM or Ctrl+C the file being ingested is finished and published; this is how long that may take.</summary>
         public int ShutdownGraceSeconds { get; init; } = 30;
 
+        /// <summary>Where <c>/metrics</c> (Prometheus) and <c>/health</c> are served.</summary>
+        public string MetricsUrl { get; init; } = "http://127.0.0.1:9464";
+
         public IEnumerable<string> Validate()
         {
+            if (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                yield return $"Run:MetricsUrl must be an http:// address to listen on (is '{MetricsUrl}').";
             if (ShutdownGraceSeconds is < 1 or > 3600) yield return $"Run:ShutdownGraceSeconds must be between 1 and 3600 (is {ShutdownGraceSeconds}).";
         }
     }

@@ -2,8 +2,12 @@ namespace Metrify.Engine.Pipeline;
 
 /// <summary>What happened to one inbox file.</summary>
 /// <param name="MovedTo">Where the file went: <c>done/</c> after its data was published, <c>failed/</c> with a
-/// <c>.reason.txt</c> next to it otherwise.</param>
-public sealed record InboxOutcome(string File, string MovedTo, IngestResult? Result, string? Failure);
+/// <c>.reason.txt</c> next to it when its content cannot be ingested, or null when it stays for another try
+/// (the lake or the file system failed: a disk that is full now may not be in a minute).</param>
+public sealed record InboxOutcome(string File, string? MovedTo, IngestResult? Result, string? Failure)
+{
+    public bool WillRetry => MovedTo is null;
+}
 
 /// <summary>
 /// The inbox source: files dropped into a folder are ingested once they are complete, then moved to <c>done/</c>,
@@ -39,6 +43,9 @@ public sealed class InboxProcessor
 
     public string Inbox => _inbox;
 
+    /// <summary>Files in the inbox at the last scan (taken or still settling).</summary>
+    public int Pending { get; private set; }
+
     /// <summary>One scan: ingests every file that held still since the last scan, oldest first. Stops between files
     /// when <paramref name="stop"/> is signalled (a file being ingested is finished, never cut).</summary>
     public List<InboxOutcome> Scan(CancellationToken stop)
@@ -46,9 +53,11 @@ public sealed class InboxProcessor
         var outcomes = new List<InboxOutcome>();
         var seen = new Dictionary<string, (long, DateTime)>();
         var ready = new List<FileInfo>();
+        Pending = 0;
         foreach (var file in new DirectoryInfo(_inbox).EnumerateFiles())
         {
             if (!Takes(file.Name)) continue;
+            Pending++;
             var shape = (file.Length, file.LastWriteTimeUtc);
             seen[file.FullName] = shape;
             if (_previous.TryGetValue(file.FullName, out var before) && before == shape) ready.Add(file);
@@ -57,8 +66,9 @@ public sealed class InboxProcessor
         foreach (var file in ready.OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name, StringComparer.Ordinal))
         {
             if (stop.IsCancellationRequested) break;
-            outcomes.Add(Process(file.FullName));
-            _previous.Remove(file.FullName);
+            var outcome = Process(file.FullName);
+            outcomes.Add(outcome);
+            if (!outcome.WillRetry) _previous.Remove(file.FullName);
         }
         return outcomes;
     }
@@ -78,11 +88,12 @@ public sealed class InboxProcessor
         }
         catch (OperatorException e)
         {
-            failure = e.Message;
+            failure = e.Message; // the content: no table, a missing column; trying again will not help
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            failure = $"{e.GetType().Name}: {e.Message}";
+            // The lake or the file system: the file stays and is tried again at the next scan.
+            return new InboxOutcome(path, null, null, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
         if (failure is null) return new InboxOutcome(path, MoveInto(path, _done), result, null);
         var moved = MoveInto(path, _failed);
