@@ -116,6 +116,50 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task Telegrams_from_a_p1_bridge_over_tcp_land_in_chunks_and_the_daemon_reconnects()
+    {
+        var capture = File.ReadAllBytes(Path.Combine(CliRunner.RepoRoot(), "tests", "conformance", "meter-frames", "streams", "dsmr5-basjes-stream.txt"));
+        int first = capture.AsSpan().IndexOf("\r\n/"u8) + 2;                 // the capture starts mid-telegram
+        int half = capture.Length / 2 + capture.AsSpan(capture.Length / 2).IndexOf("\r\n/"u8) + 2; // a telegram boundary
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        // The bridge: one connection gets the first half slowly and drops, the next one gets the rest.
+        var bridge = Task.Run(async () =>
+        {
+            foreach (var (from, to) in new[] { (first, half), (half, capture.Length) })
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                for (int at = from; at < to; at += 8192)
+                {
+                    await stream.WriteAsync(capture.AsMemory(at, Math.Min(8192, to - at)));
+                    await Task.Delay(20);
+                }
+            }
+        });
+
+        var dir = CliRunner.TempDir();
+        var settings = Settings(dir) with
+        {
+            P1Tcp = new MetrifySettings.P1TcpOptions { Endpoints = [$"127.0.0.1:{port}"], RollSeconds = 0.3, ReconnectMaxSeconds = 2 },
+        };
+        using var stop = new CancellationTokenSource();
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token));
+        await bridge.WaitAsync(TimeSpan.FromSeconds(60));
+        var lake = settings.Lake.Root;
+        await WaitFor(() => Directory.Exists(Path.Combine(lake, "readings")) && CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings") == 566,
+            "all 566 telegrams");
+        stop.Cancel();
+        Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
+        listener.Stop();
+        Assert.False(Directory.Exists(Path.Combine(lake, "quarantine"))); // the drop fell between two telegrams
+        Assert.Equal(566, CliRunner.Scalar<long>(lake, "SELECT count(DISTINCT reading_timestamp) FROM readings"));
+        Assert.True(Directory.GetFiles(Path.Combine(lake, "readings"), "*.parquet", SearchOption.AllDirectories).Length > 2); // several chunks
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void A_bad_configuration_fails_the_start_with_one_line_per_problem()
     {
         var dir = CliRunner.TempDir();

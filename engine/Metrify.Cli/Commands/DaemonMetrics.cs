@@ -53,20 +53,25 @@ internal sealed class DaemonMetrics : IHealthCheck
         }
         Interlocked.Exchange(ref _consecutiveFailures, 0);
         _inbox.WithLabels(o.Failure is null ? "done" : "failed").Inc();
-        if (o.Result is not { } r || o.Failure is not null) return;
-        _bytes.WithLabels("inbox").Inc(r.Bytes);
-        _ingestSeconds.WithLabels("inbox").Observe(r.Elapsed.TotalSeconds);
+        if (o.Result is { } r && o.Failure is null) RecordStream("inbox", r);
+    }
+
+    public void Pending(int pending) => _pending.Set(pending);
+
+    /// <summary>A published input: an inbox file, or a chunk of a stream source (a P1 bridge).</summary>
+    public void RecordStream(string source, IngestResult r)
+    {
+        _bytes.WithLabels(source).Inc(r.Bytes);
+        _ingestSeconds.WithLabels(source).Observe(r.Elapsed.TotalSeconds);
         foreach (var file in r.Files)
         {
             _files.WithLabels(file.Table).Inc();
             _fileBytes.WithLabels(file.Table).Observe(file.Bytes);
-            _records.WithLabels("inbox", file.Table).Inc(file.Rows);
+            _records.WithLabels(source, file.Table).Inc(file.Rows);
         }
         for (int i = 0; i < r.Stats.PerReason.Length; i++)
-            if (r.Stats.PerReason[i] > 0) _quarantined.WithLabels("inbox", QuarantineReasons.Code((QuarantineReason)i)).Inc(r.Stats.PerReason[i]);
+            if (r.Stats.PerReason[i] > 0) _quarantined.WithLabels(source, QuarantineReasons.Code((QuarantineReason)i)).Inc(r.Stats.PerReason[i]);
     }
-
-    public void Pending(int pending) => _pending.Set(pending);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(Volatile.Read(ref _consecutiveFailures) >= UnhealthyAfter

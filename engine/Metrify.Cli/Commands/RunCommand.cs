@@ -55,6 +55,13 @@ internal static class RunCommand
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new InboxProcessor(ingestor, settings.Inbox));
         builder.Services.AddHostedService<InboxService>();
+        foreach (var (host, port) in settings.P1Tcp.Parsed())
+        {
+            // Each bridge gets an ingestor of its own: its chunk holds batches until it rolls, and must not starve the inbox.
+            var own = new Ingestor(settings.Lake, settings.Ingest, settings.Frames, settings.Quality);
+            builder.Services.AddSingleton<IHostedService>(sp => new P1TcpService(host, port, own, settings.P1Tcp, metrics,
+                sp.GetRequiredService<ILogger<P1TcpService>>()));
+        }
         builder.Services.AddHealthChecks().AddCheck("sources and sinks", metrics);
         using var app = builder.Build();
         app.MapMetrics("/metrics", metrics.Registry);
@@ -70,6 +77,59 @@ internal static class RunCommand
         listening?.Invoke(app.Urls.First());
         app.WaitForShutdownAsync(stop).GetAwaiter().GetResult();
         return CliErrors.Ok;
+    }
+
+    /// <summary>
+    /// Reads one network P1 bridge: connect, read telegrams through a <see cref="System.IO.Pipelines.PipeReader"/>,
+    /// publish a chunk every <c>P1Tcp:RollSeconds</c>; when the connection drops or cannot be made, wait (one
+    /// second, doubling to <c>P1Tcp:ReconnectMaxSeconds</c>) and connect again.
+    /// </summary>
+    private sealed class P1TcpService(string host, int port, Ingestor ingestor, MetrifySettings.P1TcpOptions options, DaemonMetrics metrics,
+        ILogger<P1TcpService> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            var wait = TimeSpan.FromSeconds(1);
+            string source = $"p1-tcp-{host}-{port}";
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    using var client = new System.Net.Sockets.TcpClient();
+                    await client.ConnectAsync(host, port, stoppingToken).ConfigureAwait(false);
+                    log.LogInformation("connected to P1 bridge {Host}:{Port}", host, port);
+                    wait = TimeSpan.FromSeconds(1);
+                    var pipe = System.IO.Pipelines.PipeReader.Create(client.GetStream());
+                    await ingestor.IngestStreamAsync(source, pipe, Engine.Frames.Meter.MeterFrameFormat.P1, TimeSpan.FromSeconds(options.RollSeconds),
+                        r =>
+                        {
+                            metrics.RecordStream(source, r);
+                            log.LogInformation("published {Frames} telegrams from {Host}:{Port} ({Quarantined} quarantined), {Files} files",
+                                r.Frames!.FramesAccepted, host, port, r.Frames.FramesQuarantined, r.Files.Count);
+                        }, stoppingToken).ConfigureAwait(false);
+                    await pipe.CompleteAsync().ConfigureAwait(false);
+                    if (stoppingToken.IsCancellationRequested) break;
+                    log.LogWarning("P1 bridge {Host}:{Port} closed the connection", host, port);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+                {
+                    log.LogWarning("P1 bridge {Host}:{Port}: {Error}; retrying in {Seconds} s", host, port, e.Message, wait.TotalSeconds);
+                }
+                try
+                {
+                    await Task.Delay(wait, stoppingToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, options.ReconnectMaxSeconds));
+            }
+        }
     }
 
     /// <summary>Scans the inbox every <c>Inbox:PollSeconds</c> and logs what each file became.</summary>

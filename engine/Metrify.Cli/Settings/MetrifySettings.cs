@@ -11,7 +11,7 @@ namespace Metrify.Cli.Settings;
 /// so the engine never sees <see cref="IConfiguration"/>. Every key is in <c>metrify.sample.json</c>.
 /// </summary>
 public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames, Engine.Quality.QualityOptions Quality,
-    InboxOptions Inbox, MetrifySettings.RunOptions Run)
+    InboxOptions Inbox, MetrifySettings.RunOptions Run, MetrifySettings.P1TcpOptions P1Tcp)
 {
     public const string DefaultFile = "metrify.json";
 
@@ -39,12 +39,13 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         var quality = Bind<Engine.Quality.QualityOptions>(configuration, "Quality");
         var inbox = Bind<InboxOptions>(configuration, "Inbox");
         var run = Bind<RunOptions>(configuration, "Run");
+        var tcp = Bind<P1TcpOptions>(configuration, "P1Tcp");
         var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate())
-            .Concat(inbox.Validate()).Concat(run.Validate()).ToList();
+            .Concat(inbox.Validate()).Concat(run.Validate()).Concat(tcp.Validate()).ToList();
         // Every problem, one line each, so a start-up with a bad configuration is fixed in one go.
         if (problems.Count > 0) throw new OperatorException(string.Join(Environment.NewLine + "metrify: error: ", problems));
         frames = frames with { Keys = MeterKeyring.Load(frames.KeyFile, MeterKeyring.ProcessEnvironment()) };
-        return new MetrifySettings(lake, ingest, frames, quality, inbox, run);
+        return new MetrifySettings(lake, ingest, frames, quality, inbox, run, tcp);
     }
 
     /// <summary>Settings of the <c>metrify run</c> daemon itself (the <c>Run</c> section).</summary>
@@ -61,6 +62,37 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
             if (!Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 yield return $"Run:MetricsUrl must be an http:// address to listen on (is '{MetricsUrl}').";
             if (ShutdownGraceSeconds is < 1 or > 3600) yield return $"Run:ShutdownGraceSeconds must be between 1 and 3600 (is {ShutdownGraceSeconds}).";
+        }
+    }
+
+    /// <summary>The P1-over-TCP source of <c>metrify run</c> (the <c>P1Tcp</c> section): network P1 bridges to read.</summary>
+    public sealed record P1TcpOptions
+    {
+        /// <summary>Bridges as <c>host:port</c>; each gets its own connection, reconnected with backoff.</summary>
+        public string[] Endpoints { get; init; } = [];
+
+        /// <summary>What a connection decoded is published every this many seconds (and when it closes).</summary>
+        public double RollSeconds { get; init; } = 60;
+
+        /// <summary>Reconnect waits double from one second up to this.</summary>
+        public double ReconnectMaxSeconds { get; init; } = 30;
+
+        public IEnumerable<(string Host, int Port)> Parsed() => Endpoints.Select(e =>
+        {
+            int colon = e.LastIndexOf(':');
+            return (e[..colon], int.Parse(e[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        });
+
+        public IEnumerable<string> Validate()
+        {
+            foreach (var e in Endpoints)
+            {
+                int colon = e.LastIndexOf(':');
+                if (colon <= 0 || !int.TryParse(e[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+                    yield return $"P1Tcp:Endpoints: '{e}' is not host:port.";
+            }
+            if (RollSeconds is < 0.1 or > 86400 || double.IsNaN(RollSeconds)) yield return $"P1Tcp:RollSeconds must be between 0.1 and 86400 (is {RollSeconds}).";
+            if (ReconnectMaxSeconds is < 1 or > 3600 || double.IsNaN(ReconnectMaxSeconds)) yield return $"P1Tcp:ReconnectMaxSeconds must be between 1 and 3600 (is {ReconnectMaxSeconds}).";
         }
     }
 

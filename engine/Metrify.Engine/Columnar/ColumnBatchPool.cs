@@ -49,6 +49,17 @@ public sealed class ColumnBatchPool : IDisposable
         }
     }
 
+    /// <summary>Takes a batch, waiting at most <paramref name="timeout"/> for one to come back.</summary>
+    public bool TryRent(TimeSpan timeout, out ColumnBatch batch)
+    {
+        lock (_lock)
+        {
+            if (_inUse == MaxBatches && !Monitor.Wait(_lock, timeout) || _inUse == MaxBatches) { batch = null!; return false; }
+            batch = TakeOrCreate();
+            return true;
+        }
+    }
+
     private ColumnBatch TakeOrCreate()
     {
         _inUse++;
@@ -65,7 +76,7 @@ public sealed class ColumnBatchPool : IDisposable
         {
             _free.Push(batch);
             _inUse--;
-            Monitor.Pulse(_lock);
+            Monitor.PulseAll(_lock); // several writers may wait (parallel segments share a pool)
         }
     }
 

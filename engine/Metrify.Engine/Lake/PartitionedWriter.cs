@@ -168,21 +168,27 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         }
     }
 
-    /// <summary>A free batch; if none is free, the fullest pending partition goes to its encoder first.</summary>
+    /// <summary>
+    /// A free batch. When none is free, this writer's pending partitions go to their encoders, fullest first, one at a
+    /// time until a batch comes back: the pool is shared with the other segments' writers, which may take the batch
+    /// this writer's flush freed, so one flush is not enough, and a writer that kept its other pending batches while
+    /// it waited could wait for ever on a writer doing the same.
+    /// </summary>
     private ColumnBatch RentOrFlush()
     {
-        if (_pool.TryRent(out var batch)) return batch;
-        long fullest = 0;
-        int most = -1;
-        foreach (var (hour, pending) in _pending)
-            if (pending.Count > most) { most = pending.Count; fullest = hour; }
-        if (most >= 0)
+        while (true)
         {
+            if (_pool.TryRent(out var batch)) return batch;
+            if (_pending.Count == 0) return _pool.Rent(); // nothing of ours to give back: the batches are in flight
+            long fullest = 0;
+            int most = -1;
+            foreach (var (hour, pending) in _pending)
+                if (pending.Count > most) { most = pending.Count; fullest = hour; }
             var flushed = _pending[fullest];
             _pending.Remove(fullest);
             Send(fullest, flushed);
+            if (_pool.TryRent(TimeSpan.FromMilliseconds(50), out batch)) return batch;
         }
-        return _pool.Rent();
     }
 
     private void Send(long hour, ColumnBatch batch) =>

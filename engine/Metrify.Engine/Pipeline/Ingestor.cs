@@ -51,11 +51,18 @@ public sealed partial class Ingestor : IDisposable
 
     private ColumnBatchPool PoolFor(TableSpec table)
     {
+        lock (_pools) return PoolForLocked(table);
+    }
+
+    private ColumnBatchPool PoolForLocked(TableSpec table)
+    {
         if (_pools.TryGetValue(table, out var pool)) return pool;
         using (var probe = new ColumnBatch(table, _options.BatchRows))
         {
-            // Both this table's pool and the quarantine's come out of the budget; a batch's size is its buffers.
-            int batches = (int)Math.Clamp(_options.MemoryBudgetBytes / probe.AllocatedBytes, 4, 4096);
+            // Both this table's pool and the quarantine's come out of the budget; a batch's size is its buffers. Each
+            // decoding thread may hold two batches that no writer can flush (its own and the one it is handing over),
+            // so the pool always has room beyond those.
+            int batches = (int)Math.Clamp(_options.MemoryBudgetBytes / probe.AllocatedBytes, 2 * _options.DecodeThreads + 4, 4096);
             pool = new ColumnBatchPool(table, _options.BatchRows, batches);
         }
         _pools[table] = pool;

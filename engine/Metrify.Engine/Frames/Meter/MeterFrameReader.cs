@@ -21,8 +21,10 @@ public sealed class MeterFrameReader
     private long _offset;
     private long _line = 1;
 
-    public MeterFrameReader(MeterFrameFormat format, MeterFrameOptions options, MeterFrameOutput output)
+    /// <param name="startOffset">Source offset of the first byte this reader sees (a stream read in chunks).</param>
+    public MeterFrameReader(MeterFrameFormat format, MeterFrameOptions options, MeterFrameOutput output, long startOffset = 0)
     {
+        _offset = startOffset;
         _format = format;
         _options = options;
         _output = output;
