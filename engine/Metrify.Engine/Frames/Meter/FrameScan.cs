@@ -14,7 +14,8 @@ public enum FrameScanKind : byte
 
 /// <summary>What a framer found at the start of the data it was given.</summary>
 /// <param name="Marker">For a frame: the index of its end marker (P1 '!', SML end escape).</param>
-public readonly record struct FrameScan(FrameScanKind Kind, int Length, int Marker = 0, QuarantineReason Reason = default)
+/// <param name="Escaped">For an SML frame: its payload holds escaped sequences (most do not, and are not copied).</param>
+public readonly record struct FrameScan(FrameScanKind Kind, int Length, int Marker = 0, QuarantineReason Reason = default, bool Escaped = false)
 {
     public static FrameScan NeedMore => default;
 }

@@ -98,7 +98,7 @@ public sealed class MeterFrameReader
                     Skipped(item);
                     break;
                 case FrameScanKind.Frame:
-                    DecodeFrame(item, scan.Marker, at);
+                    DecodeFrame(item, scan, at);
                     break;
                 default:
                     _output.Reject(at, item.Length > max ? item[..max] : item, scan.Reason, BrokenDetail(scan.Reason), LineNumber, item.Length);
@@ -119,15 +119,16 @@ public sealed class MeterFrameReader
         if (bytes.IndexOfAnyExcept("\r\n\0"u8) >= 0) _output.Stats.GarbageRuns++;
     }
 
-    private void DecodeFrame(ReadOnlySpan<byte> frame, int marker, long at)
+    private void DecodeFrame(ReadOnlySpan<byte> frame, in FrameScan scan, long at)
     {
+        int marker = scan.Marker;
         switch (_format)
         {
             case MeterFrameFormat.P1:
                 _p1.Decode(frame, marker, at, _line, _output);
                 break;
             case MeterFrameFormat.Sml:
-                _sml.Decode(frame, marker, at, _output);
+                _sml.Decode(frame, marker, at, _output, scan.Escaped);
                 break;
             default:
                 if (_dlms!.TryDecrypt(frame, marker, out var plain, out var reason, out var detail))

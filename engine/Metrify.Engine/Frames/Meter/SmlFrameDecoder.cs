@@ -36,7 +36,8 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
     private int _count;
     private readonly HashSet<string> _kermitMeters = new(options.KermitMeters, StringComparer.Ordinal);
 
-    public void Decode(ReadOnlySpan<byte> frame, int endEscape, long sourceOffset, MeterFrameOutput output)
+    /// <param name="escaped">The framer saw escaped sequences in the payload; without them it is read in place.</param>
+    public void Decode(ReadOnlySpan<byte> frame, int endEscape, long sourceOffset, MeterFrameOutput output, bool escaped = true)
     {
         int padding = frame[endEscape + 5];
         var crcRegion = frame[..(endEscape + 6)];
@@ -57,7 +58,7 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
             output.Reject(sourceOffset, frame, QuarantineReason.MalformedFrame, $"padding count {padding} is not 0..3", 0);
             return;
         }
-        var payload = Unescape(frame[8..endEscape]);
+        var payload = escaped ? Unescape(frame[8..endEscape]) : frame[8..endEscape];
         payload = payload[..^padding];
 
         var meterId = _meterId.AsSpan();
@@ -146,13 +147,13 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
         return _unescaped.AsSpan(0, written);
     }
 
-    private static void ReadOpen(ref SmlReader r, Span<byte> meterId, ref int meterIdLength)
+    private void ReadOpen(ref SmlReader r, Span<byte> meterId, ref int meterIdLength)
     {
         if (!r.ReadList(6)) return;
         r.Skip(); // codepage
         r.Skip(); // client id
         r.Skip(); // request file id
-        meterIdLength = FormatServerId(r.ReadOctets(), meterId);
+        meterIdLength = FormatServerIdCached(r.ReadOctets(), meterId);
         r.Skip(); // reference time
         r.Skip(); // SML version
     }
@@ -163,7 +164,7 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
         if (!r.ReadList(7)) return;
         r.Skip(); // client id
         var server = r.ReadOctets();
-        if (!server.IsEmpty) meterIdLength = FormatServerId(server, meterId);
+        if (!server.IsEmpty) meterIdLength = FormatServerIdCached(server, meterId);
         r.Skip(); // list name
         ReadTime(ref r, out sensorTime, out sensorSeconds);
         if (!r.ReadTl(out var type, out int entries) || type != SmlType.List) { r.Fail(); return; }
@@ -270,6 +271,26 @@ public sealed class SmlFrameDecoder(MeterFrameOptions options)
             return 6 + n;
         }
         return Hex(id, destination);
+    }
+
+    private readonly byte[] _lastServer = new byte[64];
+    private int _lastServerLength = -1, _lastIdLength;
+
+    /// <summary>
+    /// A meter sends the same server id in every frame: it is formatted once. Every id goes through here, so the
+    /// meter-id buffer always holds the formatting of the last id seen (or the cache is marked empty).
+    /// </summary>
+    private int FormatServerIdCached(ReadOnlySpan<byte> id, Span<byte> destination)
+    {
+        if (_lastServerLength == id.Length && id.SequenceEqual(_lastServer.AsSpan(0, id.Length))) return _lastIdLength;
+        int n = FormatServerId(id, destination);
+        if (id.Length <= _lastServer.Length)
+        {
+            id.CopyTo(_lastServer);
+            (_lastServerLength, _lastIdLength) = (id.Length, n);
+        }
+        else _lastServerLength = -1;
+        return n;
     }
 
     private static bool IsUpper(byte b) => b is >= (byte)'A' and <= (byte)'Z';

@@ -28,6 +28,7 @@ public static class SmlFramer
 
         int limit = Math.Min(data.Length, maxFrameBytes);
         int pos = 8;
+        bool escaped = false;
         while (pos < limit)
         {
             int e = data[pos..limit].IndexOf(Escape);
@@ -43,8 +44,8 @@ public static class SmlFramer
             }
             if (e + 8 > data.Length) { pos = e; break; }
             uint next = BinaryPrimitives.ReadUInt32BigEndian(data[(e + 4)..]);
-            if (next == EscapeWord) { pos = e + 8; continue; } // an escaped 1B1B1B1B in the payload
-            if ((next >> 24) == 0x1A) return new FrameScan(FrameScanKind.Frame, e + 8, e);
+            if (next == EscapeWord) { pos = e + 8; escaped = true; continue; } // an escaped 1B1B1B1B in the payload
+            if ((next >> 24) == 0x1A) return new FrameScan(FrameScanKind.Frame, e + 8, e, Escaped: escaped);
             if (next == VersionWord) return new FrameScan(FrameScanKind.Broken, e, 0, QuarantineReason.TruncatedFrame);
             return new FrameScan(FrameScanKind.Broken, e + 8, 0, QuarantineReason.MalformedFrame);
         }
