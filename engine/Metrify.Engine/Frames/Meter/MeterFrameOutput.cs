@@ -71,7 +71,6 @@ public sealed class MeterFrameOutput
         _tariff = -1;
     }
 
-    public long FrameTime => _frameTime;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void StageReading(int column, double value)

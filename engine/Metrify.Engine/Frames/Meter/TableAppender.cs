@@ -10,7 +10,6 @@ public sealed class TableAppender(ColumnBatchPool pool, IBatchSink sink)
 {
     private ColumnBatch? _batch;
 
-    public TableSpec Table => pool.Table;
     public long Rows { get; private set; }
 
     /// <summary>The batch whose current row is being written.</summary>
