@@ -187,7 +187,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
             var flushed = _pending[fullest];
             _pending.Remove(fullest);
             Send(fullest, flushed);
-            if (_pool.TryRent(TimeSpan.FromMilliseconds(50), out batch)) return batch;
+            if (_pool.TryRent(TimeSpan.FromMilliseconds(500), out batch)) return batch; // encoders return batches well within this
         }
     }
 
