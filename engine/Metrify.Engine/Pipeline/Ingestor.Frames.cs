@@ -23,82 +23,109 @@ public sealed partial class Ingestor
             InputFormat.Sml => MeterFrameFormat.Sml,
             _ => MeterFrameFormat.EncryptedP1,
         };
-        var tables = new[] { Tables.Readings, Tables.Registers, Tables.Gas };
-        foreach (var t in tables) PoolFor(t);
-        PoolFor(Tables.Quarantine);
-        var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        var writers = tables.Select(t => new PartitionedWriter(t, _pools[t], _lake, tempPrefix, 1, _options.MaxOpenFiles)).ToList();
-        using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, _pools[Tables.Quarantine], _lake, tempPrefix + "-q", 1, 16);
+        // Frames without a usable clock take the capture's modification time until a good frame is seen.
+        long receivedAt = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() * 1_000_000;
+        using var sinks = new FrameSinks(this, path, receivedAt);
+        var reader = new MeterFrameReader(format, _frames, sinks.Output);
+        var hash = new XxHash3();
+        var buffer = RentReadBuffer();
         try
         {
-            var quarantine = new QuarantineCollector(path, _pools[Tables.Quarantine], quarantineWriter);
-            // Frames without a usable clock take the capture's modification time until a good frame is seen.
-            long receivedAt = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() * 1_000_000;
-            long now = NowMicros();
-            var output = new MeterFrameOutput(new TableAppender(_pools[Tables.Readings], Checked(Tables.Readings, writers[0], now)),
-                new TableAppender(_pools[Tables.Registers], Checked(Tables.Registers, writers[1], now)),
-                new TableAppender(_pools[Tables.Gas], Checked(Tables.Gas, writers[2], now)), quarantine, receivedAt);
-            var reader = new MeterFrameReader(format, _frames, output);
-            var hash = new XxHash3();
-            var buffer = RentReadBuffer();
-            try
+            using var raw = new HashingStream(new FileStream(file, FileAccess.Read, 0), hash, progress);
+            using Stream bytes = detected.HexText ? new HexTextStream(raw) : raw;
+            // A synchronous loop over one reused buffer, like the text decoders: a file needs no pipe, and blocking
+            // on async reads here would tie up thread-pool threads. Live streams (TCP) go through IngestStreamAsync.
+            int filled = 0;
+            while (true)
             {
-                using var raw = new HashingStream(new FileStream(file, FileAccess.Read, 0), hash, progress);
-                using Stream bytes = detected.HexText ? new HexTextStream(raw) : raw;
-                // A synchronous loop over one reused buffer, like the text decoders: a file needs no pipe, and blocking
-                // on async reads here would tie up thread-pool threads. Streams (TCP, Kafka) use MeterFrameReader.ReadAsync.
-                int filled = 0;
-                while (true)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int got = ReadSome(bytes, buffer.AsSpan(filled));
-                    filled += got;
-                    bool final = got == 0;
-                    int used = reader.Process(buffer.AsSpan(0, filled), final);
-                    if (final) break;
-                    buffer.AsSpan(used, filled - used).CopyTo(buffer);
-                    filled -= used;
-                }
+                cancellationToken.ThrowIfCancellationRequested();
+                int got = ReadSome(bytes, buffer.AsSpan(filled));
+                filled += got;
+                bool final = got == 0;
+                int used = reader.Process(buffer.AsSpan(0, filled), final);
+                if (final) break;
+                buffer.AsSpan(used, filled - used).CopyTo(buffer);
+                filled -= used;
             }
-            finally
-            {
-                _readBuffers.Add(buffer);
-            }
-            reader.Complete();
-            var files = new List<WrittenFile>();
-            foreach (var w in writers) files.AddRange(w.Complete());
-            files.AddRange(quarantineWriter.Complete());
-
-            var s = reader.Stats;
-            var stats = new DecodeStats
-            {
-                Rows = s.ReadingRows,
-                Quarantined = s.FramesQuarantined,
-                BytesAccepted = s.BytesAccepted,
-                BytesQuarantined = s.BytesQuarantined,
-                BytesSkipped = s.BytesSkipped,
-            };
-            s.PerReason.CopyTo(stats.PerReason, 0);
-            var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
-            var published = LakePublisher.Publish(_lake, path, sourceKey, length, files);
-            return new IngestResult
-            {
-                Path = path,
-                Bytes = length,
-                Format = detected.Format,
-                Table = Tables.Readings,
-                Stats = stats,
-                Frames = s,
-                FirstQuarantineDetails = quarantine.FirstDetails,
-                Files = published,
-                SourceKey = sourceKey,
-                Elapsed = clock.Elapsed,
-            };
         }
         finally
         {
-            foreach (var w in writers) w.Dispose();
+            _readBuffers.Add(buffer);
         }
+        reader.Complete();
+        var files = sinks.Complete();
+        var s = reader.Stats;
+        var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
+        var published = LakePublisher.Publish(_lake, path, sourceKey, length, files);
+        return new IngestResult
+        {
+            Path = path,
+            Bytes = length,
+            Format = detected.Format,
+            Table = Tables.Readings,
+            Stats = ToDecodeStats(s),
+            Frames = s,
+            FirstQuarantineDetails = sinks.Quarantine.FirstDetails,
+            Files = published,
+            SourceKey = sourceKey,
+            Elapsed = clock.Elapsed,
+        };
+    }
+
+    /// <summary>
+    /// Where one meter frame source's rows go: readings, registers and gas, each behind its quality checks and its
+    /// own partitioned writer, and the quarantine. Files stay under temporary names until published.
+    /// </summary>
+    private sealed class FrameSinks : IDisposable
+    {
+        private static readonly TableSpec[] FrameTables = [Tables.Readings, Tables.Registers, Tables.Gas];
+        private readonly List<PartitionedWriter> _writers;
+        private readonly PartitionedWriter _quarantineWriter;
+
+        public FrameSinks(Ingestor ingestor, string source, long receivedAt)
+        {
+            foreach (var t in FrameTables) ingestor.PoolFor(t);
+            var quarantinePool = ingestor.PoolFor(Tables.Quarantine);
+            var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            _writers = FrameTables.Select(t => new PartitionedWriter(t, ingestor._pools[t], ingestor._lake, tempPrefix, 1, ingestor._options.MaxOpenFiles)).ToList();
+            _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor._lake, tempPrefix + "-q", 1, 16);
+            Quarantine = new QuarantineCollector(source, quarantinePool, _quarantineWriter);
+            long now = NowMicros();
+            TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], ingestor.Checked(FrameTables[i], _writers[i], now));
+            Output = new MeterFrameOutput(Appender(0), Appender(1), Appender(2), Quarantine, receivedAt);
+        }
+
+        public MeterFrameOutput Output { get; }
+        public QuarantineCollector Quarantine { get; }
+
+        /// <summary>Encodes what is pending and returns every file, still under temporary names. After the reader's Complete.</summary>
+        public List<WrittenFile> Complete()
+        {
+            var files = new List<WrittenFile>();
+            foreach (var w in _writers) files.AddRange(w.Complete());
+            files.AddRange(_quarantineWriter.Complete());
+            return files;
+        }
+
+        public void Dispose()
+        {
+            foreach (var w in _writers) w.Dispose();
+            _quarantineWriter.Dispose();
+        }
+    }
+
+    private static DecodeStats ToDecodeStats(FrameStats s)
+    {
+        var stats = new DecodeStats
+        {
+            Rows = s.ReadingRows,
+            Quarantined = s.FramesQuarantined,
+            BytesAccepted = s.BytesAccepted,
+            BytesQuarantined = s.BytesQuarantined,
+            BytesSkipped = s.BytesSkipped,
+        };
+        s.PerReason.CopyTo(stats.PerReason, 0);
+        return stats;
     }
 
     /// <summary>Reads until the span is full or the stream ends.</summary>

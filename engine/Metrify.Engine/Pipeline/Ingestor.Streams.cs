@@ -29,68 +29,47 @@ public sealed partial class Ingestor
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var path = $"/streams/{source}/{opened:yyyyMMdd'T'HHmmss'Z'}-{chunk:D6}";
-            var tables = new[] { Tables.Readings, Tables.Registers, Tables.Gas };
-            foreach (var t in tables) PoolFor(t);
-            PoolFor(Tables.Quarantine);
-            var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-            var writers = tables.Select(t => new PartitionedWriter(t, _pools[t], _lake, tempPrefix, 1, _options.MaxOpenFiles)).ToList();
-            using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, _pools[Tables.Quarantine], _lake, tempPrefix + "-q", 1, 16);
             bool ended = false;
-            try
+            long now = NowMicros();
+            using var sinks = new FrameSinks(this, source, now);
+            var reader = new MeterFrameReader(format, _frames, sinks.Output, offset);
+            var hash = new XxHash3();
+            using (new Timer(_ => pipe.CancelPendingRead(), null, rollAfter, Timeout.InfiniteTimeSpan))
             {
-                long now = NowMicros();
-                var quarantine = new QuarantineCollector(source, _pools[Tables.Quarantine], quarantineWriter);
-                var output = new MeterFrameOutput(new TableAppender(_pools[Tables.Readings], Checked(Tables.Readings, writers[0], now)),
-                    new TableAppender(_pools[Tables.Registers], Checked(Tables.Registers, writers[1], now)),
-                    new TableAppender(_pools[Tables.Gas], Checked(Tables.Gas, writers[2], now)), quarantine, now);
-                var reader = new MeterFrameReader(format, _frames, output, offset);
-                var hash = new XxHash3();
-                using (new Timer(_ => pipe.CancelPendingRead(), null, rollAfter, Timeout.InfiniteTimeSpan))
+                while (true)
                 {
-                    while (true)
+                    ReadResult result;
+                    try
                     {
-                        ReadResult result;
-                        try
-                        {
-                            result = await pipe.ReadAsync(stop).ConfigureAwait(false);
-                        }
-                        catch (OperationCanceledException)
-                        {
-                            ended = true; // stopping: publish what was decoded
-                            break;
-                        }
-                        var buffer = result.Buffer;
-                        long consumed = reader.Process(buffer, result.IsCompleted);
-                        foreach (var segment in buffer.Slice(0, consumed)) hash.Append(segment.Span);
-                        pipe.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
-                        if (result.IsCompleted) { ended = true; break; }
-                        if (result.IsCanceled) break; // time to roll
+                        result = await pipe.ReadAsync(stop).ConfigureAwait(false);
                     }
-                }
-                reader.Complete();
-                var files = new List<WrittenFile>();
-                foreach (var w in writers) files.AddRange(w.Complete());
-                files.AddRange(quarantineWriter.Complete());
-                long length = reader.Offset - offset;
-                offset = reader.Offset;
-                if (files.Count > 0)
-                {
-                    var s = reader.Stats;
-                    var stats = new DecodeStats { Rows = s.ReadingRows, Quarantined = s.FramesQuarantined, BytesAccepted = s.BytesAccepted,
-                        BytesQuarantined = s.BytesQuarantined, BytesSkipped = s.BytesSkipped };
-                    s.PerReason.CopyTo(stats.PerReason, 0);
-                    var key = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
-                    var done = LakePublisher.Publish(_lake, path, key, length, files);
-                    published?.Invoke(new IngestResult
+                    catch (OperationCanceledException)
                     {
-                        Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = stats, Frames = s,
-                        FirstQuarantineDetails = quarantine.FirstDetails, Files = done, SourceKey = key, Elapsed = clock.Elapsed,
-                    });
+                        ended = true; // stopping: publish what was decoded
+                        break;
+                    }
+                    var buffer = result.Buffer;
+                    long consumed = reader.Process(buffer, result.IsCompleted);
+                    foreach (var segment in buffer.Slice(0, consumed)) hash.Append(segment.Span);
+                    pipe.AdvanceTo(buffer.GetPosition(consumed), buffer.End);
+                    if (result.IsCompleted) { ended = true; break; }
+                    if (result.IsCanceled) break; // time to roll
                 }
             }
-            finally
+            reader.Complete();
+            var files = sinks.Complete();
+            long length = reader.Offset - offset;
+            offset = reader.Offset;
+            if (files.Count > 0)
             {
-                foreach (var w in writers) w.Dispose();
+                var s = reader.Stats;
+                var key = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
+                var done = LakePublisher.Publish(_lake, path, key, length, files);
+                published?.Invoke(new IngestResult
+                {
+                    Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = ToDecodeStats(s), Frames = s,
+                    FirstQuarantineDetails = sinks.Quarantine.FirstDetails, Files = done, SourceKey = key, Elapsed = clock.Elapsed,
+                });
             }
             if (ended) return;
         }
