@@ -86,16 +86,19 @@ public ref struct SmlReader(ReadOnlySpan<byte> data)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public long ReadNumber(SmlType type, int n)
     {
-        var bytes = _data.Slice(Position, n);
+        long value = Number(_data.Slice(Position, n), type == SmlType.Integer);
         Position += n;
+        return value;
+    }
+
+    /// <summary>A big-endian integer of 1..8 bytes; a signed one is sign-extended from its declared width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long Number(ReadOnlySpan<byte> bytes, bool signed)
+    {
         ulong v = 0;
         for (int i = 0; i < bytes.Length; i++) v = (v << 8) | bytes[i];
-        if (type == SmlType.Integer && n < 8)
-        {
-            int shift = 64 - 8 * n;
-            return (long)(v << shift) >> shift;
-        }
-        return (long)v;
+        int shift = 64 - 8 * bytes.Length;
+        return signed && shift > 0 ? (long)(v << shift) >> shift : (long)v;
     }
 
     /// <summary>Skips one element of any type, lists recursively (depth-bounded against hostile nesting).</summary>
