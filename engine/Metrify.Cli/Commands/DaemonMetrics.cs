@@ -41,9 +41,8 @@ internal sealed class DaemonMetrics : IHealthCheck
 
     public CollectorRegistry Registry { get; }
 
-    public void Record(InboxOutcome o, int pending)
+    public void Record(InboxOutcome o)
     {
-        _pending.Set(pending);
         if (o.WillRetry)
         {
             _sinkFailures.WithLabels("inbox").Inc();

@@ -87,6 +87,12 @@ internal static class RunCommand
     private sealed class P1TcpService(string host, int port, Ingestor ingestor, MetrifySettings.P1TcpOptions options, DaemonMetrics metrics,
         ILogger<P1TcpService> log) : BackgroundService
     {
+        public override void Dispose()
+        {
+            base.Dispose();
+            ingestor.Dispose(); // its own pools: the bridge's ingestor is not shared
+        }
+
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             var wait = TimeSpan.FromSeconds(1);
@@ -148,7 +154,7 @@ internal static class RunCommand
                 metrics.Pending(inbox.Pending);
                 foreach (var o in outcomes)
                 {
-                    metrics.Record(o, inbox.Pending);
+                    metrics.Record(o);
                     if (o.WillRetry)
                         log.LogError("could not ingest {File}, will try again: {Reason}", Path.GetFileName(o.File), o.Failure);
                     else if (o.Failure is null)

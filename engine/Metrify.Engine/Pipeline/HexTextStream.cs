@@ -4,7 +4,7 @@ namespace Metrify.Engine.Pipeline;
 /// Reads a hex dump (pairs of hex digits, whitespace anywhere, e.g. <c>xxd -p</c> output) as the bytes it spells.
 /// Meter captures are often stored this way. Characters that are neither hex nor whitespace are dropped.
 /// </summary>
-public sealed class HexTextStream(Stream text) : Stream
+public sealed class HexTextStream(Stream text) : ReadOnlyWrapperStream(text)
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private int _pendingNibble = -1;
@@ -15,7 +15,7 @@ public sealed class HexTextStream(Stream text) : Stream
         while (written == 0 && destination.Length > 0)
         {
             // Two hex digits per byte, so this many characters can never overflow the destination.
-            int n = text.Read(_buffer, 0, Math.Min(_buffer.Length, destination.Length * 2));
+            int n = Inner.Read(_buffer, 0, Math.Min(_buffer.Length, destination.Length * 2));
             if (n == 0) return 0;
             written = Decode(_buffer.AsSpan(0, n), destination, ref _pendingNibble);
         }
@@ -43,22 +43,5 @@ public sealed class HexTextStream(Stream text) : Stream
             pendingNibble = -1;
         }
         return written;
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) text.Dispose();
-        base.Dispose(disposing);
     }
 }

@@ -142,44 +142,17 @@ public sealed partial class Ingestor
     }
 
     /// <summary>Hashes (for the ledger's content key) and reports the bytes read through it.</summary>
-    private sealed class HashingStream(Stream inner, XxHash3 hash, IProgress<long>? progress) : Stream
+    private sealed class HashingStream(Stream inner, XxHash3 hash, IProgress<long>? progress) : ReadOnlyWrapperStream(inner)
     {
         private long _read;
 
         public override int Read(Span<byte> buffer)
         {
-            int n = inner.Read(buffer);
+            int n = Inner.Read(buffer);
             hash.Append(buffer[..n]);
             _read += n;
             progress?.Report(_read);
             return n;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            int n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            hash.Append(buffer.Span[..n]);
-            _read += n;
-            progress?.Report(_read);
-            return n;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) inner.Dispose();
-            base.Dispose(disposing);
         }
     }
 }

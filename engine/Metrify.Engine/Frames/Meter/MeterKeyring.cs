@@ -16,8 +16,6 @@ public sealed class MeterKeyring
 
     private MeterKeyring(Dictionary<string, (byte[], byte[])> keys) => _keys = keys;
 
-    public int Count => _keys.Count;
-
     public bool TryGet(ReadOnlySpan<byte> systemTitle, out byte[] key, out byte[] authenticationKey)
     {
         if (_keys.TryGetValue(Convert.ToHexString(systemTitle), out var k) || _keys.TryGetValue("*", out k))

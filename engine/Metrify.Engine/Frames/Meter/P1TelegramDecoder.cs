@@ -65,6 +65,7 @@ public sealed partial class P1TelegramDecoder
     private int _count;
     private readonly Channel[] _channels = new Channel[MaxChannels + 1];
     private readonly byte[] _text = new byte[2048];
+    private readonly ObisTextCache _obisText = new();
 
     /// <summary>Decodes a telegram. <paramref name="bang"/> is the index of its closing '!'.</summary>
     /// <param name="sourceLength">Bytes the telegram took in the source, when it was decrypted from an envelope.</param>
@@ -183,7 +184,6 @@ public sealed partial class P1TelegramDecoder
         output.AddRegister("header"u8, 0, false, 0, default, header, true, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
 
         for (int c = 0; c <= MaxChannels; c++) _channels[c] = default;
-        Span<byte> obisText = stackalloc byte[24];
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _values[i];
@@ -215,7 +215,7 @@ public sealed partial class P1TelegramDecoder
                     if (TryChannel(ref _channels[o.B], o, v, text, t)) continue;
                     break;
             }
-            var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : obisText[..o.Format(obisText)];
+            var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : _obisText.Get(o);
             EmitRegister(v.Class.Role == Role.HexRegister, obis, v.Index, text, v.Star, output, start, end);
         }
 
@@ -225,8 +225,8 @@ public sealed partial class P1TelegramDecoder
             if (!ch.Seen) continue;
             int n = ch.IdLength > 0 ? P1Values.TryDecodeHexText(t.Slice(ch.IdStart, ch.IdLength), _text) : -1;
             var deviceId = n >= 0 ? _text.AsSpan(0, n) : t.Slice(ch.IdStart, ch.IdLength);
-            int obisLength = ch.ValueObis.Value == 0 ? 0 : ch.ValueObis.Format(obisText);
-            output.AddGas(c, ch.Type, deviceId, ch.IdLength > 0, obisText[..obisLength], ch.Capture, ch.HasValue, ch.Value,
+            var valueObis = ch.ValueObis.Value == 0 ? default : _obisText.Get(ch.ValueObis);
+            output.AddGas(c, ch.Type, deviceId, ch.IdLength > 0, valueObis, ch.Capture, ch.HasValue, ch.Value,
                 t.Slice(ch.UnitStart, ch.UnitLength), ch.Flags, start, end);
         }
         output.EndFrame(start, end);
