@@ -25,6 +25,15 @@ public sealed class ColumnBatchPool : IDisposable
     public int BatchRows { get; }
     public int MaxBatches { get; }
     public NativeBufferPool Memory { get; }
+
+    /// <summary>Native bytes of one batch (0 until the first is made).</summary>
+    public long BatchBytes { get; private set; }
+
+    /// <summary>Batches that can be taken right now without waiting.</summary>
+    public int Available
+    {
+        get { lock (_lock) return MaxBatches - _inUse; }
+    }
     /// <summary>Takes a batch if one is free right now.</summary>
     public bool TryRent(out ColumnBatch batch)
     {
@@ -65,6 +74,7 @@ public sealed class ColumnBatchPool : IDisposable
         _inUse++;
         if (_free.TryPop(out var batch)) return batch;
         batch = new ColumnBatch(Table, BatchRows, Memory);
+        BatchBytes = batch.AllocatedBytes;
         _all.Add(batch);
         return batch;
     }

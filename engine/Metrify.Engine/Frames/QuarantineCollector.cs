@@ -20,12 +20,17 @@ public sealed class QuarantineCollector
     private bool _hasPending;
 
     private readonly Lazy<long>? _linesBefore;
+    private readonly Func<long, (long Line, long Byte)>? _locate;
 
     /// <param name="linesBefore">Lines of the source before the decoder's first line (when a segment of a larger
     /// input is decoded on its own); added to every line number.</param>
-    public QuarantineCollector(string source, ColumnBatchPool pool, IBatchSink sink, Lazy<long>? linesBefore = null)
+    /// <param name="locate">For sources of messages (Kafka): turns a decoder's byte offset into the message's
+    /// position (stored as <c>line_number</c>) and the offset within the message (<c>byte_offset</c>).</param>
+    public QuarantineCollector(string source, ColumnBatchPool pool, IBatchSink sink, Lazy<long>? linesBefore = null,
+        Func<long, (long Line, long Byte)>? locate = null)
     {
         _linesBefore = linesBefore;
+        _locate = locate;
         if (!ReferenceEquals(pool.Table, Tables.Quarantine)) throw new ArgumentException("Needs a quarantine batch pool.", nameof(pool));
         _source = Encoding.UTF8.GetBytes(source);
         _pool = pool;
@@ -40,7 +45,10 @@ public sealed class QuarantineCollector
         ReadOnlySpan<byte> raw, long contextTimestamp)
     {
         if (_linesBefore is not null) lineNumber += _linesBefore.Value;
-        FirstDetails.TryAdd(reason, lineNumber > 0 ? $"line {lineNumber}: {detail}" : $"byte {byteOffset}: {detail}");
+        long rowStart = byteOffset;
+        if (_locate is not null) (lineNumber, byteOffset) = _locate(byteOffset);
+        FirstDetails.TryAdd(reason, _locate is not null ? $"message {lineNumber}: {detail}"
+            : lineNumber > 0 ? $"line {lineNumber}: {detail}" : $"byte {byteOffset}: {detail}");
         _batch ??= _pool.Rent();
         var b = _batch;
         b.SetBytes(0, _source);
@@ -52,7 +60,7 @@ public sealed class QuarantineCollector
         b.SetBytes(6, raw);
         b.SetInt64(_contextColumn, contextTimestamp == long.MinValue ? Pending : contextTimestamp);
         _hasPending |= contextTimestamp == long.MinValue;
-        b.CommitRow(byteOffset, byteOffset + raw.Length);
+        b.CommitRow(rowStart, rowStart + raw.Length);
         if (b.IsFullOrLarge) Flush(0);
     }
 
@@ -64,6 +72,14 @@ public sealed class QuarantineCollector
         for (int i = 0; i < values.Length; i++)
             if (values[i] == Pending) values[i] = firstGoodTimestamp;
         _hasPending = false;
+    }
+
+    /// <summary>Gives the collected rows' batch back to its pool without handing it on.</summary>
+    public void Abandon()
+    {
+        if (_batch is null) return;
+        _pool.Return(_batch);
+        _batch = null;
     }
 
     /// <summary>Hands the collected rows on; rows still without context get <paramref name="fallbackTimestamp"/>.</summary>

@@ -119,6 +119,15 @@ public abstract partial class RecordDecoder
         Quarantine.Flush(LastGoodTimestamp == long.MinValue ? 0 : LastGoodTimestamp);
     }
 
+    /// <summary>Gives the batch being filled back to its pool without handing it on (a chunk that is dropped).</summary>
+    public void Abandon()
+    {
+        if (Batch is null) return;
+        _pool.Return(Batch);
+        Batch = null!;
+        Quarantine.Abandon();
+    }
+
     /// <summary>The column's name, for quarantine details.</summary>
     protected string ColumnName(int column) => Table.Columns[column].Name;
 }

@@ -55,7 +55,7 @@ public static class LakePublisher
     /// Temporary files of an ingest that crashed (its process is gone) are deleted from the partitions this publish
     /// touched: they never became part of the lake, and a replay has written their rows again.
     /// </summary>
-    private static void RemoveOrphanedTemporaries(IReadOnlyList<WrittenFile> files)
+    internal static void RemoveOrphanedTemporaries(IReadOnlyList<WrittenFile> files)
     {
         foreach (var dir in files.Select(f => System.IO.Path.GetDirectoryName(f.TempPath)!).Distinct())
         {
@@ -83,7 +83,7 @@ public static class LakePublisher
         }
     }
 
-    private static void FlushToDisk(string path)
+    internal static void FlushToDisk(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1);
         stream.Flush(flushToDisk: true);

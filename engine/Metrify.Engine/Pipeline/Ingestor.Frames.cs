@@ -25,7 +25,7 @@ public sealed partial class Ingestor
         };
         // Frames without a usable clock take the capture's modification time until a good frame is seen.
         long receivedAt = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() * 1_000_000;
-        using var sinks = new FrameSinks(this, path, receivedAt);
+        using var sinks = new FrameSinks(this, path, receivedAt, NowMicros());
         var reader = new MeterFrameReader(format, _frames, sinks.Output);
         var hash = new XxHash3();
         var buffer = RentReadBuffer();
@@ -76,22 +76,23 @@ public sealed partial class Ingestor
     /// Where one meter frame source's rows go: readings, registers and gas, each behind its quality checks and its
     /// own partitioned writer, and the quarantine. Files stay under temporary names until published.
     /// </summary>
-    private sealed class FrameSinks : IDisposable
+    internal sealed class FrameSinks : IDisposable
     {
         private static readonly TableSpec[] FrameTables = [Tables.Readings, Tables.Registers, Tables.Gas];
         private readonly List<PartitionedWriter> _writers;
         private readonly PartitionedWriter _quarantineWriter;
 
-        public FrameSinks(Ingestor ingestor, string source, long receivedAt)
+        /// <param name="receivedAt">The instant of frames without a usable clock until a good frame is seen.</param>
+        /// <param name="checkedAt">The clock the quality checks compare against (future timestamps).</param>
+        public FrameSinks(Ingestor ingestor, string source, long receivedAt, long checkedAt, Func<long, (long, long)>? locate = null)
         {
             foreach (var t in FrameTables) ingestor.PoolFor(t);
             var quarantinePool = ingestor.PoolFor(Tables.Quarantine);
             var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
             _writers = FrameTables.Select(t => new PartitionedWriter(t, ingestor._pools[t], ingestor._lake, tempPrefix, 1, ingestor._options.MaxOpenFiles)).ToList();
             _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor._lake, tempPrefix + "-q", 1, 16);
-            Quarantine = new QuarantineCollector(source, quarantinePool, _quarantineWriter);
-            long now = NowMicros();
-            TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], ingestor.Checked(FrameTables[i], _writers[i], now));
+            Quarantine = new QuarantineCollector(source, quarantinePool, _quarantineWriter, locate: locate);
+            TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], ingestor.Checked(FrameTables[i], _writers[i], checkedAt));
             Output = new MeterFrameOutput(Appender(0), Appender(1), Appender(2), Quarantine, receivedAt);
         }
 
@@ -114,7 +115,7 @@ public sealed partial class Ingestor
         }
     }
 
-    private static DecodeStats ToDecodeStats(FrameStats s)
+    internal static DecodeStats ToDecodeStats(FrameStats s)
     {
         var stats = new DecodeStats
         {

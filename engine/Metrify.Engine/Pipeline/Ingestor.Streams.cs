@@ -31,7 +31,7 @@ public sealed partial class Ingestor
             var path = $"/streams/{source}/{opened:yyyyMMdd'T'HHmmss'Z'}-{chunk:D6}";
             bool ended = false;
             long now = NowMicros();
-            using var sinks = new FrameSinks(this, source, now);
+            using var sinks = new FrameSinks(this, source, now, now);
             var reader = new MeterFrameReader(format, _frames, sinks.Output, offset);
             var hash = new XxHash3();
             using (new Timer(_ => pipe.CancelPendingRead(), null, rollAfter, Timeout.InfiniteTimeSpan))

@@ -39,17 +39,19 @@ public sealed partial class Ingestor : IDisposable
     }
 
     /// <summary>The quality checks in front of a table's writer; the clock is read once per input file.</summary>
-    private IBatchSink Checked(TableSpec table, IBatchSink writer, long nowMicros)
+    internal IBatchSink Checked(TableSpec table, IBatchSink writer, long nowMicros)
     {
         var checks = new Quality.BatchChecks(table, _quality, nowMicros);
         return checks.IsEmpty ? writer : new Quality.CheckingSink(checks, writer);
     }
 
-    private static long NowMicros() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
+    internal static long NowMicros() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
 
     public LakeOptions Lake => _lake;
+    internal IngestOptions Options => _options;
+    internal MeterFrameOptions FrameOptions => _frames;
 
-    private ColumnBatchPool PoolFor(TableSpec table)
+    internal ColumnBatchPool PoolFor(TableSpec table)
     {
         lock (_pools) return PoolForLocked(table);
     }

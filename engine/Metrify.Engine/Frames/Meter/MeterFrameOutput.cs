@@ -153,6 +153,15 @@ public sealed class MeterFrameOutput
     }
 
     /// <summary>Hands on the last partial batches and the quarantine rows.</summary>
+    /// <summary>Gives every batch being filled back to its pool (a chunk that is dropped).</summary>
+    public void Abandon()
+    {
+        _readings.Abandon();
+        _registers.Abandon();
+        _gas.Abandon();
+        _quarantine.Abandon();
+    }
+
     public void Complete()
     {
         _readings.Complete();

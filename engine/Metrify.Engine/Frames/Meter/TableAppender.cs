@@ -29,6 +29,14 @@ public sealed class TableAppender(ColumnBatchPool pool, IBatchSink sink)
         _batch = null;
     }
 
+    /// <summary>Gives the batch being filled back to its pool without handing it on.</summary>
+    public void Abandon()
+    {
+        if (_batch is null) return;
+        pool.Return(_batch);
+        _batch = null;
+    }
+
     /// <summary>Hands on the last partial batch. Call once, at the end of the source.</summary>
     public void Complete()
     {

@@ -1,0 +1,400 @@
+using Confluent.Kafka;
+using Metrify.Engine.Lake;
+using Metrify.Engine.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Metrify.Connectors.Kafka;
+
+/// <summary>What the daemon's metrics want to know about the Kafka source.</summary>
+public interface IKafkaSourceObserver
+{
+    /// <summary>A chunk is durable in the lake and its offsets are committed (or the commit failed, which the next
+    /// commit or the ledger makes good). <paramref name="producedAtMs"/>: the Kafka timestamp of each message.</summary>
+    void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs);
+
+    /// <summary>Messages of the partition not yet read (high watermark minus position).</summary>
+    void Lag(string topic, int partition, long lag);
+
+    /// <summary>Publishing failed (the lake or the disk); the chunk's messages are read again after a pause.</summary>
+    void Failed(string topic, Exception error);
+
+    /// <summary>Column memory the open chunks hold.</summary>
+    void MemoryInUse(long bytes);
+}
+
+/// <summary>
+/// Consumes the configured topics in a consumer group into the lake, exactly once. Each assigned partition is a
+/// <see cref="StreamSource"/>; its messages go into an open <see cref="StreamChunk"/> that is published when it is
+/// <c>RollSeconds</c> old, holds <c>RollBytes</c>, when the memory budget runs short, when the partition is revoked,
+/// and at shutdown. Publishing writes the files, then the chunk's ledger entry (the commit point), then renames the
+/// files; only then is the offset committed to Kafka. On assignment the partition resumes after the ledger's last
+/// chunk, not at the committed offset, and first replays chunks whose files did not all land, so nothing is lost or
+/// written twice whatever moment the process died at. The ledger lives in the lake, so whichever daemon of the
+/// group gets the partition resumes it the same way.
+/// </summary>
+public sealed class KafkaSource
+{
+    private readonly KafkaOptions _options;
+    private readonly Ingestor _ingestor;
+    private readonly IKafkaSourceObserver? _observer;
+    private readonly ILogger _log;
+    private readonly Dictionary<TopicPartition, PartitionState> _partitions = new();
+    private readonly ReusedValue _value = new();
+    private IConsumer<Ignore, ReusedValue>? _consumer;
+    private TimeSpan _backoff = TimeSpan.Zero;
+    private long _pausedUntil;
+
+    public KafkaSource(KafkaOptions options, Ingestor ingestor, IKafkaSourceObserver? observer, ILogger log)
+    {
+        var problems = options.Validate().ToList();
+        if (problems.Count > 0) throw new OperatorException(problems[0]);
+        if (!options.Enabled) throw new OperatorException("Kafka:BootstrapServers must be set.");
+        _options = options;
+        _ingestor = ingestor;
+        _observer = observer;
+        _log = log;
+    }
+
+    /// <summary>Partitions this daemon owns right now.</summary>
+    public int AssignedPartitions { get; private set; }
+
+    /// <summary>Consumes until <paramref name="stop"/> is signalled, then publishes every open chunk, commits and
+    /// leaves the group. Blocks: run it on a thread of its own.</summary>
+    public void Run(CancellationToken stop)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = _options.BootstrapServers,
+            GroupId = _options.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest, // a new group reads everything: an ingest never skips data
+            EnablePartitionEof = false,
+            ClientId = $"metrify-{Environment.MachineName}-{Environment.ProcessId}",
+        };
+        foreach (var (key, value) in _options.Properties) config.Set(key, value);
+        using var consumer = new ConsumerBuilder<Ignore, ReusedValue>(config)
+            .SetValueDeserializer(_value)
+            .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
+            .SetPartitionsRevokedHandler((_, partitions) => Revoked(partitions))
+            .SetPartitionsLostHandler((_, partitions) => Lost(partitions))
+            .SetErrorHandler((_, e) => _log.LogWarning("kafka: {Reason}{Fatal}", e.Reason, e.IsFatal ? " (fatal)" : ""))
+            .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka: {Message}", m.Message); })
+            .Build();
+        _consumer = consumer;
+        consumer.Subscribe(_options.Topics.Select(t => t.Name));
+        _log.LogInformation("consuming {Topics} as group {Group} from {Servers}", string.Join(", ", _options.Topics.Select(t => t.Name)),
+            _options.GroupId, _options.BootstrapServers);
+        var tick = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long pause = _pausedUntil - Environment.TickCount64;
+                if (pause > 0) stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(pause, 1000)));
+                ConsumeResult<Ignore, ReusedValue>? message = null;
+                try
+                {
+                    message = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException e)
+                {
+                    _log.LogWarning("kafka: cannot read {Partition}: {Reason}", e.ConsumerRecord?.TopicPartition, e.Error.Reason);
+                }
+                if (message is not null) Handle(message);
+                if (tick.ElapsedMilliseconds >= 100)
+                {
+                    tick.Restart();
+                    RollDue();
+                }
+            }
+        }
+        finally
+        {
+            // Shutdown: what is open is published and committed, then the group is left (which revokes nothing
+            // more: every chunk is closed already).
+            foreach (var state in _partitions.Values.ToList()) Roll(state, "shutdown");
+            try { consumer.Close(); }
+            catch (KafkaException e) { _log.LogWarning("kafka: leaving the group failed: {Reason}", e.Error.Reason); }
+            foreach (var state in _partitions.Values) state.Chunk?.Dispose();
+            _partitions.Clear();
+            _consumer = null;
+        }
+    }
+
+    private void Handle(ConsumeResult<Ignore, ReusedValue> message)
+    {
+        if (!_partitions.TryGetValue(message.TopicPartition, out var state) || state.Fenced) return;
+        long offset = message.Offset.Value;
+        var value = _value.Span;
+        while (state.Replays.Count > 0)
+        {
+            var replay = state.Replays.Peek();
+            if (offset < replay.First) return; // between chunks to replay: in the lake already
+            if (offset <= replay.Last)
+            {
+                state.Chunk ??= _ingestor.OpenChunk(state.Source, replay.First, replay.ClockMicros);
+                state.Chunk.Append(value, offset);
+                if (offset == replay.Last) FinishReplay(state, replay);
+                return;
+            }
+            FinishReplay(state, replay); // the replay's last messages are gone from the topic
+        }
+        if (state.Next is long next && offset < next) return; // recorded in the ledger: in the lake already
+        if (state.Chunk is null || _ingestor.IsShortOfMemory(state.Source)) MakeRoom(state);
+        if (state.Chunk is null)
+        {
+            state.Chunk = _ingestor.OpenChunk(state.Source, offset);
+            state.OpenedAt = Environment.TickCount64;
+        }
+        state.Chunk.Append(value, offset);
+        state.AddTimestamp(message.Message.Timestamp.UnixTimestampMs);
+        state.Next = offset + 1;
+        state.HighWatermarkSeen = Math.Max(state.HighWatermarkSeen, offset + 1);
+        if (state.Chunk.Bytes >= _options.RollBytes) Roll(state, "size");
+    }
+
+    /// <summary>When the tables' batch budget runs short, publishes the biggest other open chunks first: one thread
+    /// feeds every chunk, so memory held by an idle chunk is only freed by publishing it.</summary>
+    private void MakeRoom(PartitionState forState)
+    {
+        while (_ingestor.IsShortOfMemory(forState.Source))
+        {
+            var biggest = _partitions.Values.Where(s => s != forState && s.Chunk is not null && s.Replays.Count == 0)
+                .MaxBy(s => s.Chunk!.Bytes);
+            if (biggest is null) return; // only this chunk is open: its writers flush to the encoders as files do
+            Roll(biggest, "memory budget");
+        }
+    }
+
+    private void RollDue()
+    {
+        long now = Environment.TickCount64;
+        long after = (long)(_options.RollSeconds * 1000);
+        foreach (var state in _partitions.Values.ToList())
+            if (state.Chunk is not null && state.Replays.Count == 0 && now - state.OpenedAt >= after) Roll(state, "age");
+        if (_observer is null || _consumer is null) return;
+        foreach (var (tp, state) in _partitions)
+        {
+            var w = _consumer.GetWatermarkOffsets(tp);
+            if (w.High.Value >= 0 && state.Next is long next) _observer.Lag(tp.Topic, tp.Partition.Value, Math.Max(0, w.High.Value - next));
+        }
+        _observer.MemoryInUse(_ingestor.MemoryInUse());
+    }
+
+    /// <summary>Publishes the partition's open chunk, then commits its offsets.</summary>
+    private void Roll(PartitionState state, string why)
+    {
+        var chunk = state.Chunk;
+        if (chunk is null) return;
+        state.Chunk = null;
+        if (state.Replays.Count > 0)
+        {
+            chunk.Dispose(); // a replay is published whole or not at all; the next owner replays it again
+            return;
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ChunkOutcome outcome;
+        try
+        {
+            outcome = _ingestor.PublishChunk(chunk);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failed(state, chunk.First, e);
+            return;
+        }
+        finally
+        {
+            chunk.Dispose();
+        }
+        if (outcome.Fenced)
+        {
+            Fence(state, chunk.First);
+            return;
+        }
+        _backoff = TimeSpan.Zero;
+        Commit(state, chunk.Last + 1);
+        _observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, outcome.Result!, clock.Elapsed, state.Timestamps);
+        state.ClearTimestamps();
+        _log.LogDebug("published {Source} offsets {First}-{Last} ({Why}): {Rows} rows, {Files} files",
+            state.Source.Name, chunk.First, chunk.Last, why, outcome.Result!.Stats.Rows, outcome.Result.Files.Count);
+    }
+
+    private void FinishReplay(PartitionState state, ChunkEntry replay)
+    {
+        var chunk = state.Chunk;
+        state.Chunk = null;
+        state.Replays.Dequeue();
+        if (chunk is null)
+        {
+            _log.LogError("{Source}: offsets {First}-{Last} are in the ledger but no longer in the topic (retention?); their missing files cannot be rebuilt",
+                state.Source.Name, replay.First, replay.Last);
+            return;
+        }
+        try
+        {
+            var outcome = _ingestor.PublishChunk(chunk, replay);
+            if (chunk.Last != replay.Last || chunk.Messages != replay.Messages)
+                _log.LogError("{Source}: replaying offsets {First}-{Last} found {Messages} messages where the ledger has {Expected}: the topic lost messages (retention?)",
+                    state.Source.Name, replay.First, replay.Last, chunk.Messages, replay.Messages);
+            else if (outcome.ReplayDiffered)
+                _log.LogWarning("{Source}: offsets {First}-{Last} replayed into different files than recorded (settings changed); the ledger now names the new ones",
+                    state.Source.Name, replay.First, replay.Last);
+            else
+                _log.LogInformation("{Source}: replayed offsets {First}-{Last}, whose files a crash had kept from the lake", state.Source.Name, replay.First, replay.Last);
+            Commit(state, replay.Last + 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Failed(state, replay.First, e);
+        }
+        finally
+        {
+            chunk.Dispose();
+        }
+    }
+
+    private void Commit(PartitionState state, long next)
+    {
+        try
+        {
+            _consumer!.Commit([new TopicPartitionOffset(state.Topic, next)]);
+            _ingestor.ForgetChunks(state.Source, next);
+        }
+        catch (KafkaException e)
+        {
+            // The lake and its ledger have the data; the committed offset only trails (lag metrics, tools). The
+            // next commit catches up, and a new owner resumes from the ledger, not from this offset.
+            _log.LogWarning("{Source}: committing offset {Offset} failed: {Reason}", state.Source.Name, next, e.Error.Reason);
+        }
+    }
+
+    /// <summary>The lake could not take the chunk: its messages are read again, after a pause that doubles from
+    /// one second up to a minute while the lake keeps failing.</summary>
+    private void Failed(PartitionState state, long first, Exception e)
+    {
+        _observer?.Failed(state.Topic.Topic, e);
+        _log.LogError("{Source}: publishing offsets from {First} failed, will read them again: {Error}", state.Source.Name, first, e.Message);
+        state.Chunk?.Dispose();
+        state.Chunk = null;
+        state.ClearTimestamps();
+        var resume = _ingestor.ResumeStream(state.Source);
+        state.Replays = new Queue<ChunkEntry>(resume.Replays);
+        state.Next = resume.Next;
+        long at = resume.Replays.Count > 0 ? Math.Min(resume.Replays[0].First, first) : first;
+        try
+        {
+            _consumer!.Seek(new TopicPartitionOffset(state.Topic, at));
+        }
+        catch (KafkaException k)
+        {
+            _log.LogWarning("{Source}: seeking back to {Offset} failed: {Reason}", state.Source.Name, at, k.Error.Reason);
+        }
+        _backoff = TimeSpan.FromTicks(Math.Clamp(_backoff.Ticks * 2, TimeSpan.FromSeconds(1).Ticks, TimeSpan.FromMinutes(1).Ticks));
+        _pausedUntil = Environment.TickCount64 + (long)_backoff.TotalMilliseconds;
+    }
+
+    /// <summary>Another daemon recorded a chunk at this partition's next position: it owns the partition now (a
+    /// rebalance this daemon has not seen yet). Stop reading it; the group will revoke it.</summary>
+    private void Fence(PartitionState state, long at)
+    {
+        state.Fenced = true;
+        state.ClearTimestamps();
+        _log.LogWarning("{Source}: another daemon has recorded offset {Offset} already; this one stops reading the partition", state.Source.Name, at);
+        try { _consumer!.Pause([state.Topic]); }
+        catch (KafkaException) { }
+    }
+
+    private IEnumerable<TopicPartitionOffset> Assigned(List<TopicPartition> partitions)
+    {
+        var result = new List<TopicPartitionOffset>(partitions.Count);
+        foreach (var tp in partitions)
+        {
+            var source = _options.SourceFor(tp.Topic, tp.Partition.Value);
+            var resume = _ingestor.ResumeStream(source);
+            var state = new PartitionState(tp, source) { Replays = new Queue<ChunkEntry>(resume.Replays), Next = resume.Next };
+            _partitions[tp] = state;
+            // The ledger, not the committed offset, says where the lake ends: a crash between the two leaves the
+            // committed offset behind (never ahead). Nothing on record: the group's committed offset, else the start.
+            long? at = resume.Replays.Count > 0 ? resume.Replays[0].First : resume.Next;
+            result.Add(new TopicPartitionOffset(tp, at is long a ? new Offset(a) : Offset.Unset));
+            if (resume.Replays.Count > 0)
+                _log.LogWarning("{Source}: {Count} chunks from offset {First} are in the ledger but not all in the lake; replaying them",
+                    source.Name, resume.Replays.Count, resume.Replays[0].First);
+        }
+        AssignedPartitions = _partitions.Count;
+        _log.LogInformation("assigned {Partitions}", string.Join(", ", partitions.Select(p => $"{p.Topic}/{p.Partition.Value}")));
+        return result;
+    }
+
+    private void Revoked(List<TopicPartitionOffset> partitions)
+    {
+        foreach (var tpo in partitions)
+        {
+            if (!_partitions.TryGetValue(tpo.TopicPartition, out var state)) continue;
+            if (!state.Fenced) Roll(state, "revoked");
+            state.Chunk?.Dispose();
+            _partitions.Remove(tpo.TopicPartition);
+        }
+        AssignedPartitions = _partitions.Count;
+        _log.LogInformation("revoked {Partitions}", string.Join(", ", partitions.Select(p => $"{p.Topic}/{p.Partition.Value}")));
+    }
+
+    /// <summary>The group has given the partitions to another member already: publishing now could race it, so
+    /// the open chunks are dropped; the new owner reads them from the ledger's end.</summary>
+    private void Lost(List<TopicPartitionOffset> partitions)
+    {
+        foreach (var tpo in partitions)
+        {
+            if (!_partitions.Remove(tpo.TopicPartition, out var state)) continue;
+            state.Chunk?.Dispose();
+        }
+        AssignedPartitions = _partitions.Count;
+        _log.LogWarning("lost {Partitions}", string.Join(", ", partitions.Select(p => $"{p.Topic}/{p.Partition.Value}")));
+    }
+
+    private sealed class PartitionState(TopicPartition topic, StreamSource source)
+    {
+        private long[] _timestamps = new long[64];
+        private int _count;
+
+        public TopicPartition Topic { get; } = topic;
+        public StreamSource Source { get; } = source;
+        public StreamChunk? Chunk;
+        public long OpenedAt;
+        /// <summary>The next offset the lake does not have (null: nothing on record yet).</summary>
+        public long? Next;
+        public long HighWatermarkSeen;
+        public Queue<ChunkEntry> Replays = new();
+        public bool Fenced;
+
+        public ReadOnlySpan<long> Timestamps => _timestamps.AsSpan(0, _count);
+
+        public void AddTimestamp(long ms)
+        {
+            if (_count == _timestamps.Length) Array.Resize(ref _timestamps, _count * 2);
+            _timestamps[_count++] = ms;
+        }
+
+        public void ClearTimestamps() => _count = 0;
+    }
+
+    /// <summary>A value deserializer that copies each message into one reused buffer instead of a new array: the
+    /// message is decoded before the next one is read.</summary>
+    private sealed class ReusedValue : IDeserializer<ReusedValue>
+    {
+        private byte[] _buffer = new byte[64 << 10];
+        private int _length;
+
+        public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
+
+        public ReusedValue Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context)
+        {
+            if (data.Length > _buffer.Length) _buffer = new byte[Math.Max(data.Length, _buffer.Length * 2)];
+            data.CopyTo(_buffer);
+            _length = isNull ? 0 : data.Length;
+            return this;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames;
+using Metrify.Engine.Frames.Csv;
+using Metrify.Engine.Frames.Json;
+using Metrify.Engine.Frames.Meter;
+using Metrify.Engine.Lake;
+
+namespace Metrify.Engine.Pipeline;
+
+/// <summary>
+/// A run of consecutive messages of one <see cref="StreamSource"/>, decoded as they are appended into batches that
+/// the partitioned writers encode in the background, until the chunk is published as one unit (files plus one ledger
+/// entry) by <see cref="Ingestor.PublishChunk"/>. Messages are laid end to end in a byte space of the chunk's own,
+/// so the decoders and writers work exactly as on a file; a table of where each message starts turns those bytes
+/// back into stream positions for file names and quarantine rows.
+/// </summary>
+public sealed class StreamChunk : IDisposable
+{
+    private readonly RecordDecoder? _decoder;
+    private readonly PartitionedWriter? _writer, _quarantineWriter;
+    private readonly Ingestor.FrameSinks? _frameSinks;
+    private readonly MeterFrameReader? _frames;
+    private long[] _starts = new long[256];     // chunk byte where each message starts
+    private long[] _positions = new long[256];  // its stream position
+    private long _bytes;
+    private bool _completed;
+    private List<WrittenFile>? _files;
+    private readonly MeterFrameOutput? _frameOutput;
+
+    internal StreamChunk(Ingestor ingestor, StreamSource source, long first, long clockMicros, int encoderThreads)
+    {
+        Source = source;
+        First = Last = first;
+        ClockMicros = clockMicros;
+        var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        if (source.Format is InputFormat.Csv or InputFormat.JsonLines)
+        {
+            var pool = ingestor.PoolFor(source.Table);
+            var quarantinePool = ingestor.PoolFor(Tables.Quarantine);
+            _writer = new PartitionedWriter(source.Table, pool, ingestor.Lake, tempPrefix, encoderThreads, ingestor.Options.MaxOpenFiles);
+            _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor.Lake, tempPrefix + "-q", 1, 16);
+            Quarantine = new QuarantineCollector(source.Name, quarantinePool, _quarantineWriter, locate: Locate);
+            var sink = ingestor.Checked(source.Table, _writer, clockMicros);
+            _decoder = source.Format == InputFormat.Csv
+                ? new CsvDecoder(source.Layout ?? StreamSource.CsvLayoutFor(source.Table, null), pool, sink, Quarantine, 1, ingestor.Options.MaxRecordBytes)
+                : new JsonLinesDecoder(source.Table, pool, sink, Quarantine, ingestor.Options.MaxRecordBytes);
+        }
+        else
+        {
+            var format = source.Format switch
+            {
+                InputFormat.P1 => MeterFrameFormat.P1,
+                InputFormat.Sml => MeterFrameFormat.Sml,
+                _ => MeterFrameFormat.EncryptedP1,
+            };
+            _frameSinks = new Ingestor.FrameSinks(ingestor, source.Name, clockMicros, clockMicros, Locate);
+            Quarantine = _frameSinks.Quarantine;
+            _frameOutput = _frameSinks.Output;
+            _frames = new MeterFrameReader(format, ingestor.FrameOptions, _frameOutput);
+        }
+    }
+
+    public StreamSource Source { get; }
+    /// <summary>Position of the first message (the chunk's name in the ledger).</summary>
+    public long First { get; }
+    /// <summary>Position of the last message appended.</summary>
+    public long Last { get; private set; }
+    public long Messages { get; private set; }
+    /// <summary>Input bytes appended.</summary>
+    public long Bytes => _bytes;
+    /// <summary>The clock of the quality checks, recorded in the ledger so that a replay flags exactly the same rows.</summary>
+    public long ClockMicros { get; }
+    public QuarantineCollector Quarantine { get; }
+
+    /// <summary>Decodes one message. Each message holds whole records (text lines, or frames).</summary>
+    public void Append(ReadOnlySpan<byte> message, long position)
+    {
+        if (_completed) throw new InvalidOperationException("The chunk is complete.");
+        if (Messages > 0 && position <= Last) throw new ArgumentOutOfRangeException(nameof(position), $"position {position} is not after {Last}");
+        if (Messages == _starts.Length)
+        {
+            Array.Resize(ref _starts, _starts.Length * 2);
+            Array.Resize(ref _positions, _positions.Length * 2);
+        }
+        _starts[Messages] = _bytes;
+        _positions[Messages] = position;
+        Messages++;
+        Last = position;
+        if (_decoder is not null) _decoder.Decode(message, _bytes, isFinalBlock: true);
+        else _frames!.Process(message, isFinal: true);
+        // One byte between messages: a record never runs on into the next message, and every byte of the chunk
+        // belongs to exactly one message.
+        _bytes += message.Length + 1;
+    }
+
+    /// <summary>The message holding chunk byte <paramref name="at"/>: its position and the offset within it.</summary>
+    private (long Position, long Byte) Locate(long at)
+    {
+        int i = Array.BinarySearch(_starts, 0, (int)Messages, at);
+        if (i < 0) i = ~i - 1;
+        return (_positions[Math.Max(i, 0)], at - _starts[Math.Max(i, 0)]);
+    }
+
+    /// <summary>The stream position of the message holding chunk byte <paramref name="at"/>.</summary>
+    internal long PositionAt(long at) => Locate(at).Position;
+
+    /// <summary>Finishes decoding and encoding; every file is closed, still under its temporary name.</summary>
+    internal (List<WrittenFile> Files, DecodeStats Stats, FrameStats? Frames) Complete()
+    {
+        _completed = true;
+        if (_decoder is not null)
+        {
+            _decoder.Complete();
+            _files = _writer!.Complete();
+            _files.AddRange(_quarantineWriter!.Complete());
+            return (_files, _decoder.Stats, null);
+        }
+        _frames!.Complete();
+        _files = _frameSinks!.Complete();
+        return (_files, Ingestor.ToDecodeStats(_frames.Stats), _frames.Stats);
+    }
+
+    /// <summary>Drops the chunk: its batches go back to the pools and its temporary files are deleted (a chunk that
+    /// was not published is replayed from the stream by whoever owns it next).</summary>
+    public void Dispose()
+    {
+        if (!_completed)
+        {
+            _decoder?.Abandon();
+            _frameOutput?.Abandon();
+        }
+        _writer?.Dispose();
+        _quarantineWriter?.Dispose();
+        _frameSinks?.Dispose();
+        // Published files were renamed away; what is left under a temporary name was never part of the lake.
+        foreach (var f in _files ?? [])
+            if (File.Exists(f.TempPath)) File.Delete(f.TempPath);
+    }
+}

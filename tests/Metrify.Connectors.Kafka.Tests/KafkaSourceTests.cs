@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text;
+using Metrify.Connectors.DuckDb;
+using Metrify.Engine.Lake;
+using Metrify.Engine.Pipeline;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Metrify.Connectors.Kafka.Tests;
+
+/// <summary>The Kafka source in process, against librdkafka's mock cluster, checked with DuckDB reading the lake.</summary>
+public class KafkaSourceTests
+{
+    internal static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "metrify-kafka-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Readings of <paramref name="meters"/> meters, <paramref name="perMessage"/> per message, keyed by meter.</summary>
+    internal static List<(string Key, byte[] Value)> Readings(int meters, int perMeter, int perMessage)
+    {
+        var start = new DateTime(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
+        var messages = new List<(string, byte[])>();
+        for (int m = 0; m < meters; m++)
+        {
+            var meter = $"SM{m:D6}";
+            for (int i = 0; i < perMeter; i += perMessage)
+            {
+                var sb = new StringBuilder();
+                for (int j = i; j < Math.Min(perMeter, i + perMessage); j++)
+                    sb.Append(CultureInfo.InvariantCulture, $"{{\"meter_id\":\"{meter}\",\"reading_timestamp\":\"{start.AddMinutes(15 * j):yyyy-MM-ddTHH:mm:ssZ}\",\"consumption_kwh\":{m}.{j:D4}}}\n");
+                messages.Add((meter, Encoding.UTF8.GetBytes(sb.ToString())));
+            }
+        }
+        return messages;
+    }
+
+    internal static KafkaOptions Options(string servers, string topic, string group, double rollSeconds = 0.5) => new()
+    {
+        BootstrapServers = servers,
+        GroupId = group,
+        Topics = [new KafkaTopicOptions { Name = topic, Table = "readings", Format = "jsonl" }],
+        RollSeconds = rollSeconds,
+        Properties = new() { ["session.timeout.ms"] = "6000", ["log_level"] = "3" },
+    };
+
+    internal static Ingestor NewIngestor(string lake) =>
+        new(new LakeOptions { Root = lake }, new IngestOptions { MemoryBudgetBytes = 64L << 20, EncoderThreads = 1, DecodeThreads = 1 });
+
+    internal static long Count(string lake, string sql)
+    {
+        using var db = new DuckDbLake(lake);
+        if (!db.Views.Contains("readings")) return 0;
+        using var reader = db.Query(sql);
+        reader.Read();
+        return Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Runs the source until <paramref name="done"/> holds (checked twice a second) or a minute passes.</summary>
+    internal static void RunUntil(KafkaSource source, Func<bool> done)
+    {
+        using var stop = new CancellationTokenSource();
+        var thread = new Thread(() => source.Run(stop.Token)) { IsBackground = true };
+        thread.Start();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (!done())
+            {
+                if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("the source did not get there within a minute");
+                Thread.Sleep(500);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            if (!thread.Join(TimeSpan.FromSeconds(30))) throw new TimeoutException("the source did not stop");
+        }
+    }
+
+    [Fact]
+    public void Every_message_lands_once_and_offsets_are_committed_after_the_files()
+    {
+        using var cluster = new MockCluster();
+        var dir = TempDir();
+        var lake = Path.Combine(dir, "lake");
+        var messages = Readings(meters: 40, perMeter: 96, perMessage: 8);
+        cluster.Produce("readings", messages);
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(Options(cluster.BootstrapServers, "readings", "g1"), ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => Count(lake, "SELECT count(*) FROM readings") >= 40 * 96);
+        }
+        Assert.Equal(40 * 96, Count(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(40 * 96, Count(lake, "SELECT count(DISTINCT (meter_id, reading_timestamp)) FROM readings"));
+        // Every partition's committed offset is its end: the sum is the number of messages.
+        Assert.Equal(messages.Count, cluster.Committed("g1", "readings").Sum());
+        // File names carry topic, partition and the first and last offset of the messages they hold.
+        var names = Directory.EnumerateFiles(Path.Combine(lake, "readings"), "*.parquet", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.All(names, n => Assert.Matches(@"^readings\+[0-3]\+\d{12}\+\d{12}(~\d+)?\.parquet$", n));
+
+        // A second run of the group finds nothing new to write.
+        var before = Directory.EnumerateFiles(lake, "*.parquet", SearchOption.AllDirectories).Count();
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(Options(cluster.BootstrapServers, "readings", "g1"), ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => source.AssignedPartitions == 4);
+        }
+        Assert.Equal(before, Directory.EnumerateFiles(lake, "*.parquet", SearchOption.AllDirectories).Count());
+        Assert.Equal(40 * 96, Count(lake, "SELECT count(*) FROM readings"));
+    }
+}
