@@ -110,4 +110,54 @@ public class KafkaSourceTests
         Assert.Equal(before, Directory.EnumerateFiles(lake, "*.parquet", SearchOption.AllDirectories).Count());
         Assert.Equal(40 * 96, Count(lake, "SELECT count(*) FROM readings"));
     }
+
+    [Fact]
+    public void A_chunk_on_record_whose_file_never_landed_is_replayed_into_the_same_bytes()
+    {
+        using var cluster = new MockCluster();
+        var lake = Path.Combine(TempDir(), "lake");
+        cluster.Produce("meters", Readings(meters: 20, perMeter: 96, perMessage: 12));
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(Options(cluster.BootstrapServers, "meters", "g2"), ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => Count(lake, "SELECT count(*) FROM readings") >= 20 * 96);
+        }
+        // A crash after the ledger entry and before the renames: the files of the newest chunk of partition 1 are missing.
+        var ledger = new StreamLedger(lake, "kafka/meters/1");
+        var newest = ledger.Entries()[^1];
+        var originals = newest.Files.ToDictionary(f => f.Path, f => File.ReadAllBytes(Path.Combine(lake, f.Path)));
+        foreach (var f in newest.Files) File.Delete(Path.Combine(lake, f.Path));
+        Assert.True(Count(lake, "SELECT count(*) FROM readings") < 20 * 96);
+
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(Options(cluster.BootstrapServers, "meters", "g2"), ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => newest.Files.All(f => File.Exists(Path.Combine(lake, f.Path))));
+        }
+        foreach (var (path, bytes) in originals) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(lake, path)));
+        Assert.Equal(20 * 96, Count(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(20 * 96, Count(lake, "SELECT count(DISTINCT (meter_id, reading_timestamp)) FROM readings"));
+    }
+
+    [Fact]
+    public void Bad_messages_are_quarantined_with_their_topic_partition_and_offset()
+    {
+        using var cluster = new MockCluster();
+        var lake = Path.Combine(TempDir(), "lake");
+        var good = Readings(meters: 1, perMeter: 4, perMessage: 4)[0].Value;
+        cluster.Produce("bad", [("SM000000", good), ("SM000000", "{\"meter_id\":\"SM000000\",\"reading_timestamp\":\"yesterday\"}\n"u8.ToArray())]);
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(Options(cluster.BootstrapServers, "bad", "g3"), ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => Directory.Exists(Path.Combine(lake, "quarantine")) && Count(lake, "SELECT count(*) FROM readings") >= 4);
+        }
+        using var db = new DuckDbLake(lake);
+        using var reader = db.Query("SELECT source, line_number, byte_offset, reason FROM quarantine");
+        Assert.True(reader.Read());
+        Assert.Equal("kafka://bad/0", reader.GetString(0)); // both messages have one key: one partition
+        Assert.Equal(1L, reader.GetInt64(1));             // the second message of the partition
+        Assert.Equal(0L, reader.GetInt64(2));             // its first byte
+        Assert.Equal("bad_timestamp", reader.GetString(3));
+        Assert.False(reader.Read());
+    }
 }

@@ -1,3 +1,4 @@
+using Metrify.Connectors.Kafka;
 using Metrify.Engine.Frames;
 using Metrify.Engine.Pipeline;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -9,16 +10,17 @@ namespace Metrify.Cli.Commands;
 /// What <c>metrify run</c> exposes on <c>/metrics</c> (Prometheus text format, prometheus-net) and <c>/health</c>.
 /// One registry per daemon, so daemons in one process (tests) do not share counters.
 /// </summary>
-internal sealed class DaemonMetrics : IHealthCheck
+internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
 {
     /// <summary>Consecutive failed attempts (lake or file system) after which the daemon reports unhealthy.</summary>
     public const int UnhealthyAfter = 3;
 
     private readonly Counter _records, _bytes, _quarantined, _files, _inbox, _sinkFailures;
-    private readonly Histogram _fileBytes, _ingestSeconds;
-    private readonly Gauge _pending, _budget;
+    private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd;
+    private readonly Gauge _pending, _budget, _lag, _memory;
     private int _consecutiveFailures;
     private string? _lastFailure;
+    private string? _stopped;
 
     public DaemonMetrics(long memoryBudgetBytes)
     {
@@ -37,6 +39,12 @@ internal sealed class DaemonMetrics : IHealthCheck
         _pending = f.CreateGauge("metrify_inbox_pending_files", "Files in the inbox at the last scan.");
         _budget = f.CreateGauge("metrify_memory_budget_bytes", "Column memory each table may hold (Ingest:MemoryBudgetBytes).");
         _budget.Set(memoryBudgetBytes);
+        _lag = f.CreateGauge("metrify_kafka_consumer_lag", "Messages of a partition not yet read (high watermark minus position).", "topic", "partition");
+        _kafkaCommit = f.CreateHistogram("metrify_kafka_commit_seconds", "Time to publish a chunk (files, ledger entry, rename) and commit its offsets.",
+            new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _endToEnd = f.CreateHistogram("metrify_kafka_end_to_end_seconds", "From a message's Kafka timestamp to its rows being durable in the lake.",
+            new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.05, 1.5, 20) });
+        _memory = f.CreateGauge("metrify_memory_in_use_bytes", "Column memory the open Kafka chunks and encoders hold.");
     }
 
     public CollectorRegistry Registry { get; }
@@ -45,12 +53,10 @@ internal sealed class DaemonMetrics : IHealthCheck
     {
         if (o.WillRetry)
         {
-            _sinkFailures.WithLabels("inbox").Inc();
-            _lastFailure = o.Failure;
-            Interlocked.Increment(ref _consecutiveFailures);
+            Failure("inbox", o.Failure);
             return;
         }
-        Interlocked.Exchange(ref _consecutiveFailures, 0);
+        Succeeded();
         _inbox.WithLabels(o.Failure is null ? "done" : "failed").Inc();
         if (o.Result is { } r && o.Failure is null) RecordStream("inbox", r);
     }
@@ -72,8 +78,50 @@ internal sealed class DaemonMetrics : IHealthCheck
             if (r.Stats.PerReason[i] > 0) _quarantined.WithLabels(source, QuarantineReasons.Code((QuarantineReason)i)).Inc(r.Stats.PerReason[i]);
     }
 
+    public void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs)
+    {
+        Succeeded();
+        RecordStream("kafka:" + topic, result);
+        _kafkaCommit.WithLabels(topic).Observe(commitLatency.TotalSeconds);
+        var e2e = _endToEnd.WithLabels(topic);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // Messages of one chunk were produced close together: observe runs of equal timestamps (to the 10 ms) at once.
+        for (int i = 0; i < producedAtMs.Length;)
+        {
+            long t = producedAtMs[i] / 10;
+            int j = i + 1;
+            while (j < producedAtMs.Length && producedAtMs[j] / 10 == t) j++;
+            e2e.Observe(Math.Max(0, now - producedAtMs[i]) / 1000.0, j - i);
+            i = j;
+        }
+    }
+
+    public void Lag(string topic, int partition, long lag) =>
+        _lag.WithLabels(topic, partition.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(lag);
+
+    public void Failed(string topic, Exception error) => Failure("kafka:" + topic, $"{error.GetType().Name}: {error.Message.Split('\n')[0]}");
+
+    public void MemoryInUse(long bytes) => _memory.Set(bytes);
+
+    /// <summary>A source gave up for good (a fatal error): the daemon stays unhealthy until restarted.</summary>
+    public void SourceStopped(string source, string reason)
+    {
+        _stopped = $"source {source} stopped: {reason}";
+        _sinkFailures.WithLabels(source).Inc();
+    }
+
+    private void Succeeded() => Interlocked.Exchange(ref _consecutiveFailures, 0);
+
+    private void Failure(string source, string? reason)
+    {
+        _sinkFailures.WithLabels(source).Inc();
+        _lastFailure = reason;
+        Interlocked.Increment(ref _consecutiveFailures);
+    }
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(Volatile.Read(ref _consecutiveFailures) >= UnhealthyAfter
+        Task.FromResult(_stopped is not null ? HealthCheckResult.Unhealthy(_stopped)
+            : Volatile.Read(ref _consecutiveFailures) >= UnhealthyAfter
             ? HealthCheckResult.Unhealthy($"the last {_consecutiveFailures} attempts failed: {_lastFailure}")
             : HealthCheckResult.Healthy());
 }

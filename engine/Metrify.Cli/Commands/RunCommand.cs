@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Metrify.Cli.Settings;
+using Metrify.Connectors.Kafka;
 using Metrify.Engine.Pipeline;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -61,6 +62,13 @@ internal static class RunCommand
             var own = new Ingestor(settings.Lake, settings.Ingest, settings.Frames, settings.Quality);
             builder.Services.AddSingleton<IHostedService>(sp => new P1TcpService(host, port, own, settings.P1Tcp, metrics,
                 sp.GetRequiredService<ILogger<P1TcpService>>()));
+        }
+        if (settings.Kafka.Enabled)
+        {
+            // Its own ingestor: open chunks hold batches until they roll, and must not starve the inbox.
+            var own = new Ingestor(settings.Lake, settings.Ingest, settings.Frames, settings.Quality);
+            builder.Services.AddSingleton<IHostedService>(sp => new KafkaService(settings.Kafka, own, metrics,
+                sp.GetRequiredService<ILogger<KafkaSource>>()));
         }
         builder.Services.AddHealthChecks().AddCheck("sources and sinks", metrics);
         using var app = builder.Build();
@@ -135,6 +143,48 @@ internal static class RunCommand
                 }
                 wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, options.ReconnectMaxSeconds));
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs the Kafka source on a thread of its own (its consumer blocks). Stopping signals it and waits, within the
+    /// host's grace period, for it to publish its open chunks, commit and leave the group.
+    /// </summary>
+    private sealed class KafkaService(KafkaOptions options, Ingestor ingestor, DaemonMetrics metrics, ILogger<KafkaSource> log) : IHostedService, IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Thread? _thread;
+        private Exception? _failure;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var source = new KafkaSource(options, ingestor, metrics, log);
+            _thread = new Thread(() =>
+            {
+                try { source.Run(_stop.Token); }
+                catch (Exception e)
+                {
+                    _failure = e;
+                    metrics.SourceStopped("kafka", e.Message);
+                    log.LogCritical(e, "the Kafka source stopped");
+                }
+            }) { IsBackground = true, Name = "metrify-kafka" };
+            _thread.Start();
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            _stop.Cancel();
+            while (_thread is { IsAlive: true } && !cancellationToken.IsCancellationRequested)
+                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+            if (_failure is not null) log.LogError("the Kafka source had failed: {Error}", _failure.Message);
+        }
+
+        public void Dispose()
+        {
+            _stop.Dispose();
+            if (_thread is not { IsAlive: true }) ingestor.Dispose(); // a source still publishing past the grace period keeps its memory until exit
         }
     }
 

@@ -1,3 +1,4 @@
+using Metrify.Connectors.Kafka;
 using Metrify.Engine.Frames.Meter;
 using Metrify.Engine.Lake;
 using Metrify.Engine.Pipeline;
@@ -11,7 +12,7 @@ namespace Metrify.Cli.Settings;
 /// so the engine never sees <see cref="IConfiguration"/>. Every key is in <c>metrify.sample.json</c>.
 /// </summary>
 public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, MeterFrameOptions Frames, Engine.Quality.QualityOptions Quality,
-    InboxOptions Inbox, MetrifySettings.RunOptions Run, MetrifySettings.P1TcpOptions P1Tcp)
+    InboxOptions Inbox, MetrifySettings.RunOptions Run, MetrifySettings.P1TcpOptions P1Tcp, KafkaOptions Kafka)
 {
     public const string DefaultFile = "metrify.json";
 
@@ -40,12 +41,13 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         var inbox = Bind<InboxOptions>(configuration, "Inbox");
         var run = Bind<RunOptions>(configuration, "Run");
         var tcp = Bind<P1TcpOptions>(configuration, "P1Tcp");
+        var kafka = Bind<KafkaOptions>(configuration, "Kafka");
         var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate())
-            .Concat(inbox.Validate()).Concat(run.Validate()).Concat(tcp.Validate()).ToList();
+            .Concat(inbox.Validate()).Concat(run.Validate()).Concat(tcp.Validate()).Concat(kafka.Validate()).ToList();
         // Every problem, one line each, so a start-up with a bad configuration is fixed in one go.
         if (problems.Count > 0) throw new OperatorException(string.Join(Environment.NewLine + "metrify: error: ", problems));
         frames = frames with { Keys = MeterKeyring.Load(frames.KeyFile, MeterKeyring.ProcessEnvironment()) };
-        return new MetrifySettings(lake, ingest, frames, quality, inbox, run, tcp);
+        return new MetrifySettings(lake, ingest, frames, quality, inbox, run, tcp, kafka);
     }
 
     /// <summary>Settings of the <c>metrify run</c> daemon itself (the <c>Run</c> section).</summary>

@@ -1,6 +1,6 @@
 using Confluent.Kafka;
 
-namespace Metrify.Connectors.Kafka.Tests;
+namespace Metrify.Tests.Shared;
 
 /// <summary>
 /// librdkafka's built-in mock cluster: a real Kafka-protocol broker inside this process, reachable by any client
