@@ -47,7 +47,7 @@ public class DocsTests
     public void Sample_settings_hold_every_option_with_its_default()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "metrify.sample.json")));
-        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()), ("Quality", new Metrify.Engine.Quality.QualityOptions()), ("Inbox", new Metrify.Engine.Pipeline.InboxOptions()), ("Run", new Metrify.Cli.Settings.MetrifySettings.RunOptions()), ("P1Tcp", new Metrify.Cli.Settings.MetrifySettings.P1TcpOptions()) })
+        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()), ("Quality", new Metrify.Engine.Quality.QualityOptions()), ("Inbox", new Metrify.Engine.Pipeline.InboxOptions()), ("Run", new Metrify.Cli.Settings.MetrifySettings.RunOptions()), ("P1Tcp", new Metrify.Cli.Settings.MetrifySettings.P1TcpOptions()), ("Kafka", new Metrify.Connectors.Kafka.KafkaOptions()) })
         {
             var json = sample.RootElement.GetProperty(section);
             foreach (var p in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "Keys"))
