@@ -105,10 +105,10 @@ public static class Tables
     public static TableSpec Quarantine { get; } = new("quarantine",
         "Every input record that could not be decoded, with where it came from and why.",
         [
-            Str("source", "Input the record came from (file path, later topic/partition).", nullable: false),
+            Str("source", "Input the record came from: a file path, or kafka://topic/partition.", nullable: false),
             Str("target_table", "Table the record was meant for.", nullable: false),
-            new("line_number", ColumnKind.Int64, false, "", "1-based line number in the source (0 where the source has no lines)."),
-            new("byte_offset", ColumnKind.Int64, false, "byte", "Offset of the record's first byte in the source."),
+            new("line_number", ColumnKind.Int64, false, "", "1-based line number in the source (0 where the source has no lines); for Kafka, the message's offset."),
+            new("byte_offset", ColumnKind.Int64, false, "byte", "Offset of the record's first byte in the source (for Kafka, in its message)."),
             Str("reason", "Reason code (see docs/schema.md).", nullable: false),
             Str("detail", "Readable detail: which column and what was wrong.", nullable: false),
             new("raw", ColumnKind.Binary, false, "", "The record's bytes exactly as received (without the line ending)."),
