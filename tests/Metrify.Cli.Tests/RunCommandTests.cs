@@ -173,4 +173,41 @@ public class RunCommandTests
         Assert.All(lines, l => Assert.StartsWith("metrify: error: ", l));
         Directory.Delete(dir, true);
     }
+
+    [Fact]
+    public async Task Kafka_readings_land_and_the_metrics_show_records_lag_and_latency()
+    {
+        using var cluster = new MockCluster();
+        var dir = CliRunner.TempDir();
+        var data = Path.Combine(dir, "data");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "20", "--days", "1", "--no-faults", "--format", "jsonl",
+            "--to", $"kafka://{cluster.BootstrapServers}/fleet", "--per-message", "8");
+        var settings = MetrifySettings.Load(null, new Dictionary<string, string?>
+        {
+            ["Lake:Root"] = Path.Combine(dir, "lake"),
+            ["Inbox:Path"] = Path.Combine(dir, "inbox"),
+            ["Run:MetricsUrl"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:0:Name"] = "fleet",
+            ["Kafka:RollSeconds"] = "0.5",
+            ["Kafka:Properties:session.timeout.ms"] = "3000",
+        });
+        using var stop = new CancellationTokenSource();
+        string? url = null;
+        var daemon = Task.Run(() => RunCommand.Run(settings, stop.Token, u => url = u));
+        await WaitFor(() => url is not null, "the metrics endpoint");
+        await WaitFor(() => Http.GetStringAsync(url + "/metrics").Result.Contains("metrify_records_total{source=\"kafka:fleet\",table=\"readings\"} 1920"),
+            "every reading to be counted");
+        await WaitFor(() => Http.GetStringAsync(url + "/metrics").Result.Contains("metrify_kafka_consumer_lag{topic=\"fleet\",partition=\"0\"} 0"),
+            "the lag to reach 0");
+        var metrics = await Http.GetStringAsync(url + "/metrics");
+        Assert.Contains("metrify_kafka_end_to_end_seconds_count{topic=\"fleet\"} 240", metrics); // one observation per message
+        Assert.Contains("metrify_kafka_commit_seconds_count{topic=\"fleet\"}", metrics);
+        Assert.Equal("Healthy", await Http.GetStringAsync(url + "/health"));
+        stop.Cancel();
+        Assert.Equal(0, await daemon.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(20 * 96, CliRunner.Scalar<long>(settings.Lake.Root, "SELECT count(*) FROM readings"));
+        Assert.Equal(240, cluster.Committed("metrify", "fleet").Sum());
+        Directory.Delete(dir, true);
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Metrify.Connectors.Kafka;
 using Metrify.Engine.Pipeline;
 using Metrify.Engine.Simulation;
 
@@ -27,10 +28,12 @@ internal static class SimulateCommand
         var spike = new Option<double>("--spike-rate") { Description = "Share of readings with a consumption spike.", DefaultValueFactory = _ => rates.Spike };
         var bad = new Option<double>("--malformed-rate") { Description = "Share of records written broken.", DefaultValueFactory = _ => rates.Malformed };
         var future = new Option<double>("--future-rate") { Description = "Share of readings stamped ten years ahead.", DefaultValueFactory = _ => rates.Future };
+        var to = new Option<string?>("--to") { Description = "Also produce the readings into Kafka: kafka://HOST:PORT/TOPIC (keyed by meter id)." };
+        var perMessage = new Option<int>("--per-message") { Description = "With --to: readings of one meter per Kafka message.", DefaultValueFactory = _ => 1 };
 
         var command = new Command("simulate", "Write a realistic, deterministic data set with known injected faults.")
         {
-            output, seed, meters, days, start, interval, stations, pv, format, noFaults, gap, dup, spike, bad, future,
+            output, seed, meters, days, start, interval, stations, pv, format, noFaults, gap, dup, spike, bad, future, to, perMessage,
         };
         command.SetAction(parse =>
         {
@@ -64,10 +67,19 @@ internal static class SimulateCommand
                     Malformed = parse.GetValue(bad), Future = parse.GetValue(future),
                 },
             };
+            var target = parse.GetValue(to) is { } t ? KafkaFleetProducer.ParseTarget(t) : default((string Servers, string Topic)?);
+            if (target is not null && !options.Formats.Contains(SimulationFormat.JsonLines))
+                options = options with { Formats = [.. options.Formats, SimulationFormat.JsonLines] }; // what is produced
             var result = new FleetSimulator(options).Run();
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"simulated {result.Readings:N0} readings, {result.GridStatus:N0} grid status and {result.Weather:N0} weather records in {result.Elapsed.TotalSeconds:F1} s into {Path.GetFullPath(options.OutputDirectory)}"));
             stdout.WriteLine("faults injected: " + string.Join(", ", result.Faults.Select(kv => $"{kv.Key} {kv.Value:N0}")) + " (see faults.csv, manifest.json)");
+            if (target is { } k)
+            {
+                var produced = KafkaFleetProducer.Produce(Path.Combine(options.OutputDirectory, "readings.jsonl"), k.Servers, k.Topic, parse.GetValue(perMessage));
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"produced {produced.Records:N0} readings in {produced.Messages:N0} messages ({produced.Bytes / 1e6:F1} MB) to {k.Topic} at {k.Servers} in {produced.Elapsed.TotalSeconds:F1} s"));
+            }
             return CliErrors.Ok;
         });
         return command;
