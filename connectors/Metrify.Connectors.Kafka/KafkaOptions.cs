@@ -88,7 +88,7 @@ public sealed record KafkaOptions
         if (Topics.Select(t => t.Name).Distinct().Count() != Topics.Length) yield return "Kafka:Topics: a topic is listed twice.";
         if (RollSeconds is < 0.1 or > 86400 || double.IsNaN(RollSeconds)) yield return $"Kafka:RollSeconds must be between 0.1 and 86400 (is {RollSeconds}).";
         if (RollBytes < 1 << 20) yield return $"Kafka:RollBytes must be at least 1048576 (is {RollBytes}).";
-        foreach (var key in Properties.Keys.Where(k => k is "enable.auto.commit" or "enable.auto.offset.store" or "group.id" or "bootstrap.servers"))
+        foreach (var key in Properties.Keys.Where(k => k is "enable.auto.commit" or "enable.auto.offset.store" or "auto.commit.interval.ms" or "group.id" or "bootstrap.servers"))
             yield return $"Kafka:Properties: '{key}' is managed by Metrify (offsets are committed only after the lake has the data); remove it.";
     }
 

@@ -66,8 +66,9 @@ public sealed class KafkaSource
         {
             BootstrapServers = _options.BootstrapServers,
             GroupId = _options.GroupId,
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
+            EnableAutoCommit = true,       // commits what Commit() stores, in the background...
+            AutoCommitIntervalMs = 1000,
+            EnableAutoOffsetStore = false, // ...and only that: an offset is stored after its chunk is in the lake
             AutoOffsetReset = AutoOffsetReset.Earliest, // a new group reads everything: an ingest never skips data
             EnablePartitionEof = false,
             ClientId = $"metrify-{Environment.MachineName}-{Environment.ProcessId}",
@@ -255,19 +256,24 @@ public sealed class KafkaSource
         }
     }
 
+    /// <summary>
+    /// Stores the offset after a published chunk; librdkafka commits stored offsets in the background every second,
+    /// on revocation and on close. A synchronous commit per chunk would stall this thread on a busy coordinator, and
+    /// the committed offset is not what exactly-once rests on: a new owner resumes from the ledger, and the committed
+    /// offset can only trail it (lag metrics, tools). Older ledger entries are forgotten: every file they name was
+    /// published, so only the newest entry can ever need a replay.
+    /// </summary>
     private void Commit(PartitionState state, long next)
     {
         try
         {
-            _consumer!.Commit([new TopicPartitionOffset(state.Topic, next)]);
-            _ingestor.ForgetChunks(state.Source, next);
+            _consumer!.StoreOffset(new TopicPartitionOffset(state.Topic, next));
         }
         catch (KafkaException e)
         {
-            // The lake and its ledger have the data; the committed offset only trails (lag metrics, tools). The
-            // next commit catches up, and a new owner resumes from the ledger, not from this offset.
-            _log.LogWarning("{Source}: committing offset {Offset} failed: {Reason}", state.Source.Name, next, e.Error.Reason);
+            _log.LogWarning("{Source}: storing offset {Offset} failed: {Reason}", state.Source.Name, next, e.Error.Reason);
         }
+        _ingestor.ForgetChunks(state.Source, next);
     }
 
     /// <summary>The lake could not take the chunk: its messages are read again, after a pause that doubles from
