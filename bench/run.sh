@@ -3,6 +3,7 @@
 #   bash bench/run.sh            end-to-end comparison with DuckDB, allocations, stage breakdown, micro-benchmarks
 #   bash bench/run.sh compare    only the end-to-end comparison
 #   bash bench/run.sh frames     only the meter frame benchmarks (P1, SML, CRC-16), about 2 minutes
+#   bash bench/run.sh daemon     only metrify run consuming Kafka (mock cluster): rates, latency, 10-minute memory, ~15 minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -19,6 +20,14 @@ if [ "${1:-all}" = frames ]; then
     dotnet "$bench" --filter '*MeterFrameBench*' '*Crc16Bench*' --job short --inProcess
     cp BenchmarkDotNet.Artifacts/results/*MeterFrameBench*-report-github.md BenchmarkDotNet.Artifacts/results/*Crc16Bench*-report-github.md "$out/"
     git rev-parse --short HEAD > "$out/frames-commit.txt"
+    exit 0
+fi
+if [ "${1:-all}" = daemon ]; then
+    for rate in 400000 600000 800000; do
+        dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 0 --seconds 30 --rate $rate --per-message 16
+    done | tee "$out/daemon.txt"
+    dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 1500000 --seconds 600 --rate 400000 --per-message 16 | tee -a "$out/daemon.txt"
+    git rev-parse --short HEAD > "$out/daemon-commit.txt"
     exit 0
 fi
 { dotnet --version; git rev-parse --short HEAD; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"

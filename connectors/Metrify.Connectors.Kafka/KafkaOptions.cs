@@ -76,7 +76,11 @@ public sealed record KafkaOptions
                 {
                     _ = t.InputFormat;
                     var table = t.TableSpec;
-                    if (t.InputFormat == InputFormat.Csv) StreamSource.CsvLayoutFor(table, t.Columns);
+                    if (t.InputFormat == InputFormat.Csv)
+                    {
+                        try { StreamSource.CsvLayoutFor(table, t.Columns); }
+                        catch (OperatorException e) { problem = $"Kafka:Topics: topic {t.Name}: Columns: {e.Message}"; }
+                    }
                 }
                 catch (OperatorException e)
                 {

@@ -8,8 +8,8 @@ namespace Metrify.Connectors.Kafka;
 /// <summary>What the daemon's metrics want to know about the Kafka source.</summary>
 public interface IKafkaSourceObserver
 {
-    /// <summary>A chunk is durable in the lake and its offsets are committed (or the commit failed, which the next
-    /// commit or the ledger makes good). <paramref name="producedAtMs"/>: the Kafka timestamp of each message.</summary>
+    /// <summary>A chunk is durable in the lake and its offset stored for the background commit.
+    /// <paramref name="producedAtMs"/>: the Kafka timestamp of each message.</summary>
     void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs);
 
     /// <summary>Messages of the partition not yet read (high watermark minus position).</summary>
@@ -27,7 +27,7 @@ public interface IKafkaSourceObserver
 /// <see cref="StreamSource"/>; its messages go into an open <see cref="StreamChunk"/> that is published when it is
 /// <c>RollSeconds</c> old, holds <c>RollBytes</c>, when the memory budget runs short, when the partition is revoked,
 /// and at shutdown. Publishing writes the files, then the chunk's ledger entry (the commit point), then renames the
-/// files; only then is the offset committed to Kafka. On assignment the partition resumes after the ledger's last
+/// files; only then is the offset stored for commit to Kafka. On assignment the partition resumes after the ledger's last
 /// chunk, not at the committed offset, and first replays chunks whose files did not all land, so nothing is lost or
 /// written twice whatever moment the process died at. The ledger lives in the lake, so whichever daemon of the
 /// group gets the partition resumes it the same way.
@@ -151,7 +151,6 @@ public sealed class KafkaSource
         state.Chunk.Append(value, offset);
         state.AddTimestamp(message.Message.Timestamp.UnixTimestampMs);
         state.Next = offset + 1;
-        state.HighWatermarkSeen = Math.Max(state.HighWatermarkSeen, offset + 1);
         if (state.Chunk.Bytes >= _options.RollBytes) Roll(state, "size");
     }
 
@@ -371,7 +370,6 @@ public sealed class KafkaSource
         public long OpenedAt;
         /// <summary>The next offset the lake does not have (null: nothing on record yet).</summary>
         public long? Next;
-        public long HighWatermarkSeen;
         public Queue<ChunkEntry> Replays = new();
         public bool Fenced;
 

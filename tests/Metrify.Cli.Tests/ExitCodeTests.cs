@@ -53,6 +53,30 @@ public class ExitCodeTests
     }
 
     [Fact]
+    public void Bad_kafka_settings_are_named_one_line_each()
+    {
+        var dir = CliRunner.TempDir();
+        var config = Path.Combine(dir, "metrify.json");
+        File.WriteAllText(config, """
+            { "Kafka": { "BootstrapServers": "localhost:9092", "Topics": [ { "Name": "a b" }, { "Name": "grid", "Table": "gas" },
+              { "Name": "csv", "Format": "csv", "Columns": ["meter_id"] }, { "Name": "x", "Format": "xml" } ],
+              "RollSeconds": 0, "Properties": { "enable.auto.commit": "true" } } }
+            """);
+        var r = CliRunner.Run("query", "--config", config, "--lake", dir);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Stderr.Trim().Split('\n');
+        Assert.Contains(lines, l => l.Contains("Kafka:Topics: 'a b' is not a topic name", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("topic grid: Table must be readings, grid_status or weather (is 'gas')", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("required column reading_timestamp missing", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("topic x: Format must be jsonl, csv, p1, sml or p1-encrypted (is 'xml')", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Kafka:RollSeconds must be between", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Kafka:Properties: 'enable.auto.commit' is managed by Metrify", StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.StartsWith("metrify: error: ", l));
+        File.WriteAllText(config, """{ "Kafka": { "Topics": [ { "Name": "t" } ] } }""");
+        AssertOperatorError(CliRunner.Run("query", "--config", config, "--lake", dir), "Kafka:BootstrapServers");
+    }
+
+    [Fact]
     public void Bad_options_are_named()
     {
         AssertOperatorError(CliRunner.Run("simulate", "--interval-minutes", "7", "-o", CliRunner.TempDir()), "--interval-minutes");

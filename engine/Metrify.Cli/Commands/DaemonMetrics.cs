@@ -40,7 +40,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _budget = f.CreateGauge("metrify_memory_budget_bytes", "Column memory each table may hold (Ingest:MemoryBudgetBytes).");
         _budget.Set(memoryBudgetBytes);
         _lag = f.CreateGauge("metrify_kafka_consumer_lag", "Messages of a partition not yet read (high watermark minus position).", "topic", "partition");
-        _kafkaCommit = f.CreateHistogram("metrify_kafka_commit_seconds", "Time to publish a chunk (files, ledger entry, rename) and commit its offsets.",
+        _kafkaCommit = f.CreateHistogram("metrify_kafka_commit_seconds", "Time to publish a chunk: close its files, write its ledger entry, rename them.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         _endToEnd = f.CreateHistogram("metrify_kafka_end_to_end_seconds", "From a message's Kafka timestamp to its rows being durable in the lake.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.05, 1.5, 20) });
