@@ -12,7 +12,8 @@ namespace Metrify.Bench.Daemon;
 /// 1-second roll; end-to-end latency (Kafka timestamp to durable file) comes from the daemon's own histogram, and its
 /// RSS is sampled every second to show whether memory stays flat. Messages hold consecutive readings of one meter
 /// (<c>--per-message</c>, 4 by default: an hour), keyed by meter, as a head-end system forwards them. The mock broker
-/// keeps only about 60,000 messages per partition and shares the two cores with the daemon and the producer.
+/// keeps only about 70 MB per partition, holds every fetch for <c>fetch.wait.max.ms</c> even when it has data (so the
+/// daemon is given 1 ms), and shares the two cores with the daemon and the producer.
 /// </summary>
 public static class DaemonBench
 {
@@ -190,7 +191,7 @@ public static class DaemonBench
               "Run": { "MetricsUrl": "http://127.0.0.1:{{port}}" },
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
                          "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
-                         "Properties": { "max.partition.fetch.bytes": "16777216" } }
+                         "Properties": { "fetch.wait.max.ms": "1" } }
             }
             """);
         return new DaemonProcess(metrify, dir, $"http://127.0.0.1:{port}");
