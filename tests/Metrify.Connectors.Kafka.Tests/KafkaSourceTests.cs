@@ -160,4 +160,31 @@ public class KafkaSourceTests
         Assert.Equal("bad_timestamp", reader.GetString(3));
         Assert.False(reader.Read());
     }
+
+    [Fact]
+    public void P1_telegrams_as_messages_fill_readings_and_registers_and_a_bad_one_is_quarantined()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "Metrify.sln"))) dir = dir.Parent;
+        var telegram = File.ReadAllBytes(Path.Combine(dir.FullName, "tests", "conformance", "meter-frames", "dsmr5-ndokter-2.txt"));
+        var broken = telegram.ToArray();
+        broken[broken.Length / 2] ^= 0x01; // one flipped bit: the CRC no longer matches
+        using var cluster = new MockCluster();
+        var lake = Path.Combine(TempDir(), "lake");
+        var messages = Enumerable.Repeat(("meter", telegram), 9).Append(("meter", broken)).ToList();
+        cluster.Produce("p1", messages);
+        var options = Options(cluster.BootstrapServers, "p1", "g4") with { Topics = [new KafkaTopicOptions { Name = "p1", Format = "p1" }] };
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(options, ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => Directory.Exists(Path.Combine(lake, "quarantine")) && Count(lake, "SELECT count(*) FROM readings") >= 9);
+        }
+        Assert.Equal(9, Count(lake, "SELECT count(*) FROM readings"));
+        using var db = new DuckDbLake(lake);
+        Assert.True(db.Scalar<long>("SELECT count(*) FROM registers") > 0);
+        using var reader = db.Query("SELECT reason, line_number FROM quarantine");
+        Assert.True(reader.Read());
+        Assert.Equal("bad_checksum", reader.GetString(0));
+        Assert.Equal(9L, reader.GetInt64(1)); // the tenth message of the partition
+    }
 }

@@ -87,7 +87,11 @@ public sealed class StreamChunk : IDisposable
         Messages++;
         Last = position;
         if (_decoder is not null) _decoder.Decode(message, _bytes, isFinalBlock: true);
-        else _frames!.Process(message, isFinal: true);
+        else
+        {
+            _frames!.ContinueAt(_bytes);
+            _frames.Process(message, isFinal: true);
+        }
         // One byte between messages: a record never runs on into the next message, and every byte of the chunk
         // belongs to exactly one message.
         _bytes += message.Length + 1;

@@ -38,6 +38,14 @@ public sealed class MeterFrameReader
     /// <summary>Source offset of the next unread byte.</summary>
     public long Offset => _offset;
 
+    /// <summary>Says where the next data starts when the source has gaps (messages laid out with a separator
+    /// between them): positions of rows and quarantine rows stay those of the source.</summary>
+    public void ContinueAt(long offset)
+    {
+        if (offset < _offset) throw new ArgumentOutOfRangeException(nameof(offset), $"{offset} is before the current offset {_offset}");
+        _offset = offset;
+    }
+
     /// <summary>Reads the pipe to its end.</summary>
     public async ValueTask ReadAsync(PipeReader reader, CancellationToken cancellationToken = default)
     {
