@@ -187,4 +187,35 @@ public class KafkaSourceTests
         Assert.Equal("bad_checksum", reader.GetString(0));
         Assert.Equal(9L, reader.GetInt64(1)); // the tenth message of the partition
     }
+
+    [Fact]
+    public void Sml_frames_as_messages_fill_readings()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(dir!.FullName, "Metrify.sln"))) dir = dir.Parent;
+        var hex = File.ReadAllText(Path.Combine(dir.FullName, "tests", "conformance", "meter-frames", "streams", "sml-apollon77-stream.hex"));
+        var bytes = Convert.FromHexString(string.Concat(hex.Where(char.IsAsciiHexDigit)));
+        // Cut the capture into its frames: each starts with the escape sequence and version 1 marker.
+        byte[] start = [0x1b, 0x1b, 0x1b, 0x1b, 0x01, 0x01, 0x01, 0x01];
+        var starts = new List<int>();
+        for (int at = bytes.AsSpan().IndexOf(start); at >= 0 && starts.Count < 21;)
+        {
+            starts.Add(at);
+            int next = bytes.AsSpan(at + start.Length).IndexOf(start);
+            at = next < 0 ? -1 : at + start.Length + next;
+        }
+        var frames = starts.Zip(starts.Skip(1), (a, b) => bytes[a..b]).ToList(); // 20 whole frames
+        using var cluster = new MockCluster();
+        var lake = Path.Combine(TempDir(), "lake");
+        cluster.Produce("sml", frames.Select(f => ("meter", f)));
+        var options = Options(cluster.BootstrapServers, "sml", "g5") with { Topics = [new KafkaTopicOptions { Name = "sml", Format = "sml" }] };
+        using (var ingestor = NewIngestor(lake))
+        {
+            var source = new KafkaSource(options, ingestor, null, NullLogger.Instance);
+            RunUntil(source, () => Count(lake, "SELECT count(*) FROM readings") >= frames.Count);
+        }
+        Assert.Equal(frames.Count, Count(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(1, Count(lake, "SELECT count(DISTINCT meter_id) FROM readings")); // one meter's frames, each decoded
+        Assert.False(Directory.Exists(Path.Combine(lake, "quarantine")));
+    }
 }
