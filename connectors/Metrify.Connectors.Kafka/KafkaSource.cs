@@ -66,7 +66,7 @@ public sealed class KafkaSource
         {
             BootstrapServers = _options.BootstrapServers,
             GroupId = _options.GroupId,
-            EnableAutoCommit = true,       // commits what Commit() stores, in the background...
+            EnableAutoCommit = true,       // commits what MarkDone() stores, in the background...
             AutoCommitIntervalMs = 1000,
             EnableAutoOffsetStore = false, // ...and only that: an offset is stored after its chunk is in the lake
             AutoOffsetReset = AutoOffsetReset.Earliest, // a new group reads everything: an ingest never skips data
@@ -182,7 +182,7 @@ public sealed class KafkaSource
         _observer.MemoryInUse(_ingestor.MemoryInUse());
     }
 
-    /// <summary>Publishes the partition's open chunk, then commits its offsets.</summary>
+    /// <summary>Publishes the partition's open chunk, then marks its offsets done.</summary>
     private void Roll(PartitionState state, string why)
     {
         var chunk = state.Chunk;
@@ -214,7 +214,7 @@ public sealed class KafkaSource
             return;
         }
         _backoff = TimeSpan.Zero;
-        Commit(state, chunk.Last + 1);
+        MarkDone(state, chunk.Last + 1);
         _observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, outcome.Result!, clock.Elapsed, state.Timestamps);
         state.ClearTimestamps();
         _log.LogDebug("published {Source} offsets {First}-{Last} ({Why}): {Rows} rows, {Files} files",
@@ -243,7 +243,7 @@ public sealed class KafkaSource
                     state.Source.Name, replay.First, replay.Last);
             else
                 _log.LogInformation("{Source}: replayed offsets {First}-{Last}, whose files a crash had kept from the lake", state.Source.Name, replay.First, replay.Last);
-            Commit(state, replay.Last + 1);
+            MarkDone(state, replay.Last + 1);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -262,7 +262,7 @@ public sealed class KafkaSource
     /// offset can only trail it (lag metrics, tools). Older ledger entries are forgotten: every file they name was
     /// published, so only the newest entry can ever need a replay.
     /// </summary>
-    private void Commit(PartitionState state, long next)
+    private void MarkDone(PartitionState state, long next)
     {
         try
         {

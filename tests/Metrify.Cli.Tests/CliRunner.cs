@@ -24,12 +24,7 @@ public static class CliRunner
 
     public static string TempDir() => Directory.CreateTempSubdirectory("metrify-cli-").FullName;
 
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Metrify.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Metrify.sln not found above the test binaries.");
-    }
+    public static string RepoRoot() => Conformance.RepoRoot();
 
     public static T Scalar<T>(string lake, string sql)
     {

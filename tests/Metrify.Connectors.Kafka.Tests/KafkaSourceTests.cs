@@ -164,9 +164,7 @@ public class KafkaSourceTests
     [Fact]
     public void P1_telegrams_as_messages_fill_readings_and_registers_and_a_bad_one_is_quarantined()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Metrify.sln"))) dir = dir.Parent;
-        var telegram = File.ReadAllBytes(Path.Combine(dir.FullName, "tests", "conformance", "meter-frames", "dsmr5-ndokter-2.txt"));
+        var telegram = File.ReadAllBytes(Conformance.MeterFrames("dsmr5-ndokter-2.txt"));
         var broken = telegram.ToArray();
         broken[broken.Length / 2] ^= 0x01; // one flipped bit: the CRC no longer matches
         using var cluster = new MockCluster();
@@ -191,9 +189,7 @@ public class KafkaSourceTests
     [Fact]
     public void Sml_frames_as_messages_fill_readings()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir!.FullName, "Metrify.sln"))) dir = dir.Parent;
-        var hex = File.ReadAllText(Path.Combine(dir.FullName, "tests", "conformance", "meter-frames", "streams", "sml-apollon77-stream.hex"));
+        var hex = File.ReadAllText(Conformance.MeterFrames("streams", "sml-apollon77-stream.hex"));
         var bytes = Convert.FromHexString(string.Concat(hex.Where(char.IsAsciiHexDigit)));
         // Cut the capture into its frames: each starts with the escape sequence and version 1 marker.
         byte[] start = [0x1b, 0x1b, 0x1b, 0x1b, 0x01, 0x01, 0x01, 0x01];
