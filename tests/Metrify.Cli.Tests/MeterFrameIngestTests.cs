@@ -14,7 +14,11 @@ public class MeterFrameIngestTests
         var data = Path.Combine(dir, "data");
         var lake = Path.Combine(dir, "lake");
         CliRunner.Ok("simulate", "-o", data, "--meters", "40", "--days", "2", "--format", "csv", "p1", "sml", "--malformed-rate", "0.02", "--seed", "5");
-        var run = CliRunner.Ok("ingest", Path.Combine(data, "readings.p1"), Path.Combine(data, "readings.sml.bin"), "--lake", lake);
+        // The same meters come twice (P1, then SML) into one lake, to compare the formats row for row: the series
+        // checks would call every SML row late, so they are off here (QualityReportTests covers them per format).
+        var config = Path.Combine(dir, "metrify.json");
+        File.WriteAllText(config, """{ "Quality": { "SeriesChecks": false } }""");
+        var run = CliRunner.Ok("ingest", Path.Combine(data, "readings.p1"), Path.Combine(data, "readings.sml.bin"), "--lake", lake, "--config", config);
         Assert.Contains("registers", run.Stdout);
 
         var faults = File.ReadAllLines(Path.Combine(data, "faults.csv"));
@@ -60,7 +64,10 @@ public class MeterFrameIngestTests
         File.Copy(Conformance("streams/sml-apollon77-stream.hex"), hex);
         CliRunner.Ok("ingest", Conformance("streams/dsmr5-basjes-stream.txt"), hex, Conformance("dsmr5be-ndokter-1.txt"), "--lake", lake);
         Assert.Equal(566 + 878 + 1, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
-        Assert.Equal(566, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE meter_id = 'E0044007131650618' AND quality_flags = 0"));
+        Assert.Equal(565, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE meter_id = 'E0044007131650618' AND quality_flags = 0"));
+        // The capture lacks the telegram of 15:10:08 (local): at this meter's one-second cadence, a gap.
+        Assert.Equal("2019-03-24 14:10:09", CliRunner.Scalar<DateTime>(lake, "SELECT reading_timestamp FROM readings WHERE meter_id = 'E0044007131650618' AND quality_flags = 8")
+            .ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
         Assert.Equal(878, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE meter_id = '1DNT0100008240'"));
         Assert.Equal(4.373, CliRunner.Scalar<double>(lake, "SELECT min(export_total_kwh) FROM readings WHERE meter_id = '1DNT0100008240'"));
         Assert.Equal(872.234, CliRunner.Scalar<double>(lake, "SELECT value FROM gas WHERE device_type = 7"));

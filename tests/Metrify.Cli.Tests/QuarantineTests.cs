@@ -33,7 +33,11 @@ public class QuarantineTests
 
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(data, "manifest.json")));
         long written = manifest.RootElement.GetProperty("records_written").GetProperty("readings").GetInt64();
-        Assert.Equal(written - injected.Count, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        // Identical duplicates are dropped by the checks (and said so).
+        int duplicates = File.ReadAllLines(Path.Combine(data, "faults.csv")).Count(l => l.StartsWith("duplicate,readings,", StringComparison.Ordinal));
+        Assert.True(duplicates > 0);
+        Assert.Contains($"dropped {duplicates} identical duplicates", run.Stdout);
+        Assert.Equal(written - injected.Count - duplicates, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
 
         // raw bytes and offsets point at the record in the source file
         var source = File.ReadAllBytes(Path.Combine(data, $"readings.{format}"));

@@ -175,9 +175,10 @@ public class KafkaSourceTests
         using (var ingestor = NewIngestor(lake))
         {
             var source = new KafkaSource(options, ingestor, null, NullLogger.Instance);
-            RunUntil(source, () => Directory.Exists(Path.Combine(lake, "quarantine")) && Count(lake, "SELECT count(*) FROM readings") >= 9);
+            RunUntil(source, () => Directory.Exists(Path.Combine(lake, "quarantine")) && Count(lake, "SELECT count(*) FROM readings") >= 1);
         }
-        Assert.Equal(9, Count(lake, "SELECT count(*) FROM readings"));
+        // The same telegram nine times is one reading: the repeats are identical duplicates, dropped.
+        Assert.Equal(1, Count(lake, "SELECT count(*) FROM readings"));
         using var db = new DuckDbLake(lake);
         Assert.True(db.Scalar<long>("SELECT count(*) FROM registers") > 0);
         using var reader = db.Query("SELECT reason, line_number FROM quarantine");

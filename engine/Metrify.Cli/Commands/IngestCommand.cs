@@ -78,7 +78,7 @@ internal static class IngestCommand
                 results.Add(r);
                 if (r.Skipped is null)
                     stdout.WriteLine(r.Frames is { } f
-                        ? string.Create(CultureInfo.InvariantCulture, $"ingested {input.Path}: {f.FramesAccepted:N0} {r.Format} frames into {f.ReadingRows:N0} readings, {f.RegisterRows:N0} registers, {f.GasRows:N0} gas rows, {f.FramesQuarantined:N0} quarantined, {f.BytesSkipped:N0} bytes skipped, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s")
+                        ? string.Create(CultureInfo.InvariantCulture, $"ingested {input.Path}: {f.FramesAccepted:N0} {r.Format} frames into {f.ReadingRows - r.Stats.DuplicatesDropped:N0} readings, {f.RegisterRows:N0} registers, {f.GasRows:N0} gas rows, {f.FramesQuarantined:N0} quarantined, {f.BytesSkipped:N0} bytes skipped, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s")
                         : string.Create(CultureInfo.InvariantCulture, $"ingested {input.Path}: {r.Stats.Rows:N0} rows into {r.Table!.Name}, {r.Stats.Quarantined:N0} quarantined, {r.Files.Count} files, {r.Elapsed.TotalSeconds:F2} s"));
             }
         }
@@ -144,6 +144,9 @@ internal static class IngestReport
             }
         foreach (var (reason, (count, first)) in reasons)
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quarantined {count:N0} x {QuarantineReasons.Code(reason)}, first: {first}"));
+        long dropped = ingested.Sum(r => r.Stats.DuplicatesDropped);
+        if (dropped > 0)
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dropped {dropped:N0} identical duplicates (same series, instant and values as a row already taken)"));
         foreach (var r in ingested.Where(r => r.ExtraColumns.Count > 0))
             stdout.WriteLine($"ignored columns in {Path.GetFileName(r.Path)}: {string.Join(", ", r.ExtraColumns)}");
         foreach (var r in run.Results.Where(r => r.Skipped is not null))
@@ -152,7 +155,7 @@ internal static class IngestReport
 
     /// <summary>A frame input fills readings, registers and gas; a text input its one table.</summary>
     private static Dictionary<string, long> RowsPerTable(IngestResult r) => r.Frames is { } f
-        ? new() { [Tables.Readings.Name] = f.ReadingRows, [Tables.Registers.Name] = f.RegisterRows, [Tables.Gas.Name] = f.GasRows }
+        ? new() { [Tables.Readings.Name] = f.ReadingRows - r.Stats.DuplicatesDropped, [Tables.Registers.Name] = f.RegisterRows, [Tables.Gas.Name] = f.GasRows }
         : new() { [r.Table!.Name] = r.Stats.Rows };
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

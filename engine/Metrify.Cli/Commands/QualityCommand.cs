@@ -16,11 +16,12 @@ internal static class QualityCommand
     {
         var format = new Option<string>("--format") { Description = "table, csv or json.", DefaultValueFactory = _ => "table" };
         var worst = new Option<int>("--worst") { Description = "How many of the worst meters to list.", DefaultValueFactory = _ => 10 };
+        var faults = new Option<string?>("--faults") { Description = "A simulated data set's faults.csv: also report each check's precision and recall against the injected faults." };
         var config = CommonOptions.Config();
         var lake = CommonOptions.Lake();
         var command = new Command("quality", "Report data quality from the lake: flags per rule, quarantine, worst meters, completeness per day.")
         {
-            format, worst, config, lake,
+            format, worst, faults, config, lake,
         };
         command.SetAction(parse =>
         {
@@ -31,7 +32,11 @@ internal static class QualityCommand
             if (!Directory.Exists(settings.Lake.Root)) throw new OperatorException($"Lake:Root: {Path.GetFullPath(settings.Lake.Root)} does not exist; run metrify ingest first or pass --lake.");
             using var duck = new DuckDbLake(settings.Lake.Root);
             int perDay = 1440 / settings.Quality.ReadingIntervalMinutes;
-            foreach (var (title, sql) in Sections(duck, perDay, parse.GetValue(worst)))
+            var faultsFile = parse.GetValue(faults);
+            if (faultsFile is not null && !File.Exists(faultsFile)) throw new OperatorException($"--faults: {faultsFile} does not exist.");
+            var sections = Sections(duck, perDay, parse.GetValue(worst));
+            if (faultsFile is not null && duck.Views.Contains(Tables.Readings.Name)) sections = sections.Append(FaultSection(Path.GetFullPath(faultsFile)));
+            foreach (var (title, sql) in sections)
             {
                 if (output == "table") stdout.WriteLine(title);
                 using var reader = duck.Query(sql);
@@ -41,6 +46,50 @@ internal static class QualityCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Each check against the simulator's injected faults (docs/quality.md defines the measures). A gap is found when
+    /// the next reading of its meter is flagged <c>GapBefore</c>; a flag is right when a reading is missing before it
+    /// (a gap, a quarantined record, or a reading moved into the future). A duplicate is found when one row of its
+    /// meter and instant is left; conflicting-duplicate flags count against precision.
+    /// </summary>
+    private static (string Title, string Sql) FaultSection(string faultsFile)
+    {
+        int gap = Bit(QualityFlags.GapBefore), spike = Bit(QualityFlags.Spike), future = Bit(QualityFlags.FutureTimestamp), conflict = Bit(QualityFlags.DuplicateConflict);
+        string file = faultsFile.Replace("'", "''", StringComparison.Ordinal);
+        return ("checks against the injected faults (readings):", string.Create(CultureInfo.InvariantCulture, $"""
+            WITH f AS (SELECT kind, "key" AS meter_id, CAST("timestamp" AS TIMESTAMPTZ) AS ts,
+                              CAST("timestamp" AS TIMESTAMPTZ) - CASE WHEN kind = 'future' THEN INTERVAL 3652 DAY ELSE INTERVAL 0 DAY END AS due
+                       FROM read_csv('{file}', all_varchar = true, header = true) WHERE "table" = 'readings'),
+                 r AS (SELECT meter_id, reading_timestamp AS ts, quality_flags AS q,
+                              lag(reading_timestamp) OVER (PARTITION BY meter_id ORDER BY reading_timestamp) AS prev FROM readings),
+                 n AS (SELECT meter_id, ts, count(*) AS c FROM r GROUP BY ALL),
+                 m AS (
+                   SELECT 'gap' AS kind, (SELECT count(*) FROM f WHERE kind = 'gap') AS injected,
+                          (SELECT count(*) FROM r WHERE q & {gap} <> 0) AS flagged,
+                          (SELECT count(*) FROM f WHERE kind = 'gap' AND EXISTS (SELECT 1 FROM r WHERE r.meter_id = f.meter_id AND r.q & {gap} <> 0 AND f.due > r.prev AND f.due < r.ts)) AS found,
+                          (SELECT count(*) FROM r WHERE q & {gap} <> 0 AND EXISTS (SELECT 1 FROM f WHERE f.kind IN ('gap', 'malformed', 'future') AND f.meter_id = r.meter_id AND f.due > r.prev AND f.due < r.ts)) AS right_flags
+                   UNION ALL
+                   SELECT 'spike', (SELECT count(*) FROM f WHERE kind = 'spike'), (SELECT count(*) FROM r WHERE q & {spike} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'spike' AND q & {spike} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'spike' AND q & {spike} <> 0)
+                   UNION ALL
+                   SELECT 'future', (SELECT count(*) FROM f WHERE kind = 'future'), (SELECT count(*) FROM r WHERE q & {future} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0)
+                   UNION ALL
+                   SELECT 'duplicate', (SELECT count(*) FROM f WHERE kind = 'duplicate'),
+                          (SELECT count(*) FROM f JOIN n USING (meter_id, ts) WHERE kind = 'duplicate' AND c = 1) + (SELECT count(*) FROM r WHERE q & {conflict} <> 0),
+                          (SELECT count(*) FROM f JOIN n USING (meter_id, ts) WHERE kind = 'duplicate' AND c = 1),
+                          (SELECT count(*) FROM f JOIN n USING (meter_id, ts) WHERE kind = 'duplicate' AND c = 1))
+            SELECT kind, injected, flagged, found, right_flags,
+                   round(CASE WHEN flagged = 0 THEN 1 ELSE right_flags / flagged END, 4) AS "precision",
+                   round(CASE WHEN injected = 0 THEN 1 ELSE found / injected END, 4) AS recall
+            FROM m ORDER BY kind
+            """));
+    }
+
+    private static int Bit(QualityFlags flag) => 1 << System.Numerics.BitOperations.Log2((uint)flag);
 
     private static IEnumerable<(string Title, string Sql)> Sections(DuckDbLake duck, int perDay, int worst)
     {

@@ -86,3 +86,60 @@ public sealed unsafe partial class ColumnBatch
     internal ReadOnlySpan<byte> ValidityBits(int column) =>
         _validity[column] is { } v ? new ReadOnlySpan<byte>(v.Pointer, (Count + 7) / 8) : default;
 }
+
+public sealed unsafe partial class ColumnBatch
+{
+    /// <summary>
+    /// Keeps only the given rows (ascending), moved down in place; used to drop identical duplicates. Since
+    /// <c>rows[i] &gt;= i</c>, every value is read before its slot is overwritten.
+    /// </summary>
+    internal void KeepRows(ReadOnlySpan<int> rows)
+    {
+        int kept = rows.Length, old = Count;
+        for (int c = 0; c < _values.Length; c++)
+        {
+            if (_data[c] is not null)
+            {
+                int* offsets = (int*)_values[c].Pointer;
+                byte* data = _data[c]!.Pointer;
+                int pos = 0;
+                for (int i = 0; i < kept; i++)
+                {
+                    int r = rows[i], start = offsets[r], len = offsets[r + 1] - start;
+                    Buffer.MemoryCopy(data + start, data + pos, len, len);
+                    offsets[i] = pos;
+                    pos += len;
+                }
+                offsets[kept] = pos;
+            }
+            else
+            {
+                int width = WidthOf(Table.Columns[c].Kind);
+                byte* v = _values[c].Pointer;
+                if (width == 8)
+                    for (int i = 0; i < kept; i++) ((long*)v)[i] = ((long*)v)[rows[i]];
+                else
+                    for (int i = 0; i < kept; i++) ((int*)v)[i] = ((int*)v)[rows[i]];
+            }
+            if (_validity[c] is { } validity)
+            {
+                byte* bits = validity.Pointer;
+                for (int i = 0; i < kept; i++)
+                {
+                    int r = rows[i];
+                    bool set = (bits[r >> 3] & (1 << (r & 7))) != 0;
+                    if (set) bits[i >> 3] |= (byte)(1 << (i & 7));
+                    else bits[i >> 3] &= (byte)~(1 << (i & 7));
+                }
+                for (int i = kept; i < old; i++) bits[i >> 3] &= (byte)~(1 << (i & 7));
+            }
+        }
+        long* starts = (long*)_rowStart.Pointer, ends = (long*)_rowEnd.Pointer;
+        for (int i = 0; i < kept; i++)
+        {
+            starts[i] = starts[rows[i]];
+            ends[i] = ends[rows[i]];
+        }
+        Count = kept;
+    }
+}

@@ -104,6 +104,7 @@ public sealed partial class Ingestor
                 File.Delete(Path.Combine(_lake.Root, old.Path));
         }
         LakePublisher.RemoveOrphanedTemporaries(files);
+        chunk.Published();
         var result = new IngestResult
         {
             Path = chunk.Source.Name,

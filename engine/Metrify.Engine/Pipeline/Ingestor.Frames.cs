@@ -57,13 +57,14 @@ public sealed partial class Ingestor
         var s = reader.Stats;
         var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
         var published = LakePublisher.Publish(_lake, path, sourceKey, length, files);
+        sinks.Published();
         return new IngestResult
         {
             Path = path,
             Bytes = length,
             Format = detected.Format,
             Table = Tables.Readings,
-            Stats = ToDecodeStats(s),
+            Stats = WithDropped(ToDecodeStats(s), sinks.DroppedReadings),
             Frames = s,
             FirstQuarantineDetails = sinks.Quarantine.FirstDetails,
             Files = published,
@@ -86,15 +87,29 @@ public sealed partial class Ingestor
         /// <param name="checkedAt">The clock the quality checks compare against (future timestamps).</param>
         public FrameSinks(Ingestor ingestor, string source, long receivedAt, long checkedAt, Func<long, (long, long)>? locate = null)
         {
+            Journal = new Quality.SeriesJournal();
             foreach (var t in FrameTables) ingestor.PoolFor(t);
             var quarantinePool = ingestor.PoolFor(Tables.Quarantine);
             var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
             _writers = FrameTables.Select(t => new PartitionedWriter(t, ingestor._pools[t], ingestor._lake, tempPrefix, 1, ingestor._options.MaxOpenFiles)).ToList();
             _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor._lake, tempPrefix + "-q", 1, 16);
             Quarantine = new QuarantineCollector(source, quarantinePool, _quarantineWriter, locate: locate);
-            TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], ingestor.Checked(FrameTables[i], _writers[i], checkedAt));
+            _checked = FrameTables.Select((t, i) => ingestor.Checked(t, _writers[i], checkedAt, journal: Journal)).ToList();
+            TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], _checked[i]);
             Output = new MeterFrameOutput(Appender(0), Appender(1), Appender(2), Quarantine, receivedAt);
         }
+
+        private readonly List<Quality.CheckingSink> _checked;
+        private bool _published;
+
+        /// <summary>What the series checks changed; undone on dispose unless <see cref="Published"/> was called.</summary>
+        public Quality.SeriesJournal Journal { get; }
+
+        /// <summary>The files are in the lake: the series checks' changes stand.</summary>
+        public void Published() => _published = true;
+
+        /// <summary>Identical duplicate readings the checks dropped.</summary>
+        public long DroppedReadings => _checked[0].Dropped;
 
         public MeterFrameOutput Output { get; }
         public QuarantineCollector Quarantine { get; }
@@ -110,6 +125,7 @@ public sealed partial class Ingestor
 
         public void Dispose()
         {
+            if (!_published) Journal.Undo();
             foreach (var w in _writers) w.Dispose();
             _quarantineWriter.Dispose();
         }

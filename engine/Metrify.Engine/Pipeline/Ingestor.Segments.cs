@@ -21,6 +21,7 @@ public sealed partial class Ingestor
     private sealed class SegmentResult(DecodeStats stats, List<WrittenFile> files, Dictionary<QuarantineReason, string> firstDetails,
         ulong hash, bool sawQuote)
     {
+
         public DecodeStats Stats { get; } = stats;
         public List<WrittenFile> Files { get; } = files;
         public Dictionary<QuarantineReason, string> FirstDetails { get; } = firstDetails;
@@ -107,20 +108,25 @@ public sealed partial class Ingestor
     }
 
     private List<SegmentResult> DecodeSegments(string path, SafeFileHandle file, DetectedInput detected, List<Segment> segments,
-        ProgressTracker progress, long nowMicros, CancellationToken cancellationToken)
+        ProgressTracker progress, long nowMicros, Quality.SeriesJournal journal, CancellationToken cancellationToken)
     {
-        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, nowMicros, cancellationToken)];
+        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, nowMicros, null, journal, cancellationToken)];
         var results = new SegmentResult[segments.Count];
+        // A waiting segment holds batches that no writer can flush: together they may hold half the pool, the
+        // segment whose turn it is keeps the other half for its decoder, writer and encoders.
+        int threads = _options.DecodeThreads;
+        var order = new SegmentOrder(_pools[detected.Table!].MaxBatches / (2 * threads), cancellationToken);
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(segments, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
-            new ParallelOptions { MaxDegreeOfParallelism = _options.DecodeThreads, CancellationToken = cancellationToken },
-            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, nowMicros, cancellationToken));
+            new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
+            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, nowMicros, order, journal, cancellationToken));
         return results.ToList();
     }
 
     /// <summary>Streams one segment through a reused buffer into its decoder, its own partitioned writers and
     /// quarantine, hashing its bytes on the way.</summary>
     private SegmentResult DecodeSegment(string path, SafeFileHandle file, DetectedInput detected, Segment segment,
-        ProgressTracker progress, long nowMicros, CancellationToken cancellationToken)
+        ProgressTracker progress, long nowMicros, SegmentOrder? order, Quality.SeriesJournal journal,
+        CancellationToken cancellationToken)
     {
         var table = detected.Table!;
         var pool = _pools[table];
@@ -130,7 +136,7 @@ public sealed partial class Ingestor
         using var writer = new PartitionedWriter(table, pool, _lake, tempPrefix, encoders, _options.MaxOpenFiles);
         using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, _lake, tempPrefix + "-q", 1, 16);
         var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter, segment.LinesBefore);
-        var sink = Checked(table, writer, nowMicros);
+        var sink = Checked(table, writer, nowMicros, order, segment.Index, journal);
         RecordDecoder decoder = detected.Format == InputFormat.Csv
             ? new CsvDecoder(detected.Layout!, pool, sink, quarantine, 1, _options.MaxRecordBytes)
             : new JsonLinesDecoder(table, pool, sink, quarantine, _options.MaxRecordBytes);
@@ -159,10 +165,16 @@ public sealed partial class Ingestor
                 filled -= used;
             }
             decoder.Complete();
+            sink.Complete();
             var files = writer.Complete();
             files.AddRange(quarantineWriter.Complete());
-            return new SegmentResult(decoder.Stats, files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
+            return new SegmentResult(WithDropped(decoder.Stats, sink.Dropped), files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
                 decoder is CsvDecoder csv && csv.SawQuote);
+        }
+        catch
+        {
+            sink.Abandon();
+            throw;
         }
         finally
         {

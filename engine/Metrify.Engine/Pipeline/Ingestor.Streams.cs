@@ -65,9 +65,10 @@ public sealed partial class Ingestor
                 var s = reader.Stats;
                 var key = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
                 var done = LakePublisher.Publish(_lake, path, key, length, files);
+                sinks.Published();
                 published?.Invoke(new IngestResult
                 {
-                    Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = ToDecodeStats(s), Frames = s,
+                    Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = WithDropped(ToDecodeStats(s), sinks.DroppedReadings), Frames = s,
                     FirstQuarantineDetails = sinks.Quarantine.FirstDetails, Files = done, SourceKey = key, Elapsed = clock.Elapsed,
                 });
             }

@@ -38,11 +38,43 @@ public sealed partial class Ingestor : IDisposable
         _quality = quality;
     }
 
-    /// <summary>The quality checks in front of a table's writer; the clock is read once per input file.</summary>
-    internal IBatchSink Checked(TableSpec table, IBatchSink writer, long nowMicros)
+    /// <summary>The quality checks in front of a table's writer; the clock is read once per input file. The series
+    /// checks' state lives as long as the ingestor, so a meter's history carries from one input to the next.</summary>
+    internal Quality.CheckingSink Checked(TableSpec table, IBatchSink writer, long nowMicros, SegmentOrder? order = null,
+        int segment = 0, Quality.SeriesJournal? journal = null)
     {
         var checks = new Quality.BatchChecks(table, _quality, nowMicros);
-        return checks.IsEmpty ? writer : new Quality.CheckingSink(checks, writer);
+        return new Quality.CheckingSink(checks.IsEmpty ? null : checks, SeriesFor(table), writer, PoolFor(table), order, segment, journal);
+    }
+
+    private readonly Dictionary<TableSpec, Quality.SeriesChecks?> _series = new();
+
+    internal Quality.SeriesChecks? SeriesFor(TableSpec table)
+    {
+        lock (_series)
+        {
+            if (!_series.TryGetValue(table, out var series))
+                _series[table] = series = _quality.SeriesChecks ? Quality.SeriesChecks.For(table, _quality) : null;
+            return series;
+        }
+    }
+
+    /// <summary>Series (meters, operators, stations) whose state the ingestor holds, and its bytes.</summary>
+    public (int Series, long Bytes) SeriesState
+    {
+        get
+        {
+            lock (_series)
+                return _series.Values.Where(s => s is not null).Aggregate((0, 0L), (a, s) => (a.Item1 + s!.Size.Series, a.Item2 + s.Size.Bytes));
+        }
+    }
+
+    /// <summary>Moves identical duplicates the checks dropped out of the row count.</summary>
+    internal static DecodeStats WithDropped(DecodeStats stats, long dropped)
+    {
+        stats.Rows -= dropped;
+        stats.DuplicatesDropped += dropped;
+        return stats;
     }
 
     internal static long NowMicros() => (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
@@ -106,14 +138,32 @@ public sealed partial class Ingestor : IDisposable
         var segments = PlanSegments(file, length, detected.HeaderBytes);
         var tracker = new ProgressTracker(progress);
         long now = NowMicros();
-        var results = DecodeSegments(path, file, detected, segments, tracker, now, cancellationToken);
+        var journal = new Quality.SeriesJournal();
+        try
+        {
+            return IngestRecords(path, file, length, head, detected, segments, tracker, now, journal, progress, clock, cancellationToken);
+        }
+        catch
+        {
+            journal.Undo(); // not published: its rows are checked afresh when the file comes again
+            throw;
+        }
+    }
+
+    private IngestResult IngestRecords(string path, Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, Span<byte> head,
+        DetectedInput detected, List<Segment> segments, ProgressTracker tracker, long now, Quality.SeriesJournal journal,
+        IProgress<long>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var table = detected.Table!;
+        var results = DecodeSegments(path, file, detected, segments, tracker, now, journal, cancellationToken);
         if (segments.Count > 1 && results.Any(r => r.SawQuote))
         {
             // A quoted CSV field may hold a line break, so a segment boundary may have cut a record: decode again
             // as one segment. Quotes are rare in meter data; correctness first.
             foreach (var r in results) r.Discard();
+            journal.Undo();
             segments = [new Segment(detected.HeaderBytes, length, 0, new Lazy<long>(detected.HeaderBytes > 0 ? 1 : 0))];
-            results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), now, cancellationToken);
+            results = DecodeSegments(path, file, detected, segments, new ProgressTracker(progress), now, journal, cancellationToken);
         }
 
         var stats = new DecodeStats { BytesSkipped = detected.HeaderBytes };

@@ -26,6 +26,9 @@ public sealed class StreamChunk : IDisposable
     private bool _completed;
     private List<WrittenFile>? _files;
     private readonly MeterFrameOutput? _frameOutput;
+    private readonly Quality.CheckingSink? _checked;
+    private readonly Quality.SeriesJournal _journal = new();
+    private bool _published;
 
     internal StreamChunk(Ingestor ingestor, StreamSource source, long first, long clockMicros, int encoderThreads)
     {
@@ -40,7 +43,7 @@ public sealed class StreamChunk : IDisposable
             _writer = new PartitionedWriter(source.Table, pool, ingestor.Lake, tempPrefix, encoderThreads, ingestor.Options.MaxOpenFiles);
             _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor.Lake, tempPrefix + "-q", 1, 16);
             Quarantine = new QuarantineCollector(source.Name, quarantinePool, _quarantineWriter, locate: Locate);
-            var sink = ingestor.Checked(source.Table, _writer, clockMicros);
+            var sink = _checked = ingestor.Checked(source.Table, _writer, clockMicros, journal: _journal);
             _decoder = source.Format == InputFormat.Csv
                 ? new CsvDecoder(source.Layout ?? StreamSource.CsvLayoutFor(source.Table, null), pool, sink, Quarantine, 1, ingestor.Options.MaxRecordBytes)
                 : new JsonLinesDecoder(source.Table, pool, sink, Quarantine, ingestor.Options.MaxRecordBytes);
@@ -117,17 +120,25 @@ public sealed class StreamChunk : IDisposable
             _decoder.Complete();
             _files = _writer!.Complete();
             _files.AddRange(_quarantineWriter!.Complete());
-            return (_files, _decoder.Stats, null);
+            return (_files, Ingestor.WithDropped(_decoder.Stats, _checked!.Dropped), null);
         }
         _frames!.Complete();
         _files = _frameSinks!.Complete();
-        return (_files, Ingestor.ToDecodeStats(_frames.Stats), _frames.Stats);
+        return (_files, Ingestor.WithDropped(Ingestor.ToDecodeStats(_frames.Stats), _frameSinks.DroppedReadings), _frames.Stats);
     }
 
     /// <summary>Drops the chunk: its batches go back to the pools and its temporary files are deleted (a chunk that
     /// was not published is replayed from the stream by whoever owns it next).</summary>
+    /// <summary>The chunk is in the lake: the series checks' changes stand.</summary>
+    internal void Published()
+    {
+        _published = true;
+        _frameSinks?.Published();
+    }
+
     public void Dispose()
     {
+        if (!_published) _journal.Undo(); // its messages are read again, by this owner or the next
         if (!_completed)
         {
             _decoder?.Abandon();

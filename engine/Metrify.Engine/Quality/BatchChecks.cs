@@ -80,13 +80,3 @@ public sealed class BatchChecks
             if (batch.IsValid(_load, i) && batch.IsValid(_capacity, i) && load[i] > capacity[i]) flags[i] |= (int)QualityFlags.OutOfRange;
     }
 }
-
-/// <summary>Runs a table's checks on each batch, then hands it on.</summary>
-public sealed class CheckingSink(BatchChecks checks, Frames.IBatchSink next) : Frames.IBatchSink
-{
-    public void Accept(ColumnBatch batch)
-    {
-        checks.Apply(batch);
-        next.Accept(batch);
-    }
-}

@@ -41,8 +41,16 @@ public sealed record QualityOptions
     /// <summary>A timestamp more than this far ahead of the ingest's clock sets <c>FutureTimestamp</c>.</summary>
     public int FutureSkewSeconds { get; init; } = 300;
 
-    /// <summary>The meters' reading cadence, for completeness in <c>metrify quality</c>.</summary>
+    /// <summary>The meters' reading cadence: completeness in <c>metrify quality</c>, and the gap check's cadence for a
+    /// meter until its own is learned.</summary>
     public int ReadingIntervalMinutes { get; init; } = 15;
+
+    /// <summary>Energy per reading more than this many mean absolute deviations above the meter's running mean is a
+    /// <c>Spike</c>.</summary>
+    public double SpikeDeviations { get; init; } = 8;
+
+    /// <summary>Run the stateful checks (duplicates, late rows, gaps, register decreases, spikes).</summary>
+    public bool SeriesChecks { get; init; } = true;
 
     public IEnumerable<string> Validate()
     {
@@ -55,5 +63,6 @@ public sealed record QualityOptions
         if (FutureSkewSeconds < 0) yield return $"Quality:FutureSkewSeconds must not be negative (is {FutureSkewSeconds}).";
         if (ReadingIntervalMinutes < 1 || 1440 % ReadingIntervalMinutes != 0)
             yield return $"Quality:ReadingIntervalMinutes must divide a day (is {ReadingIntervalMinutes}).";
+        if (!(SpikeDeviations > 0)) yield return $"Quality:SpikeDeviations must be positive (is {SpikeDeviations}).";
     }
 }

@@ -63,7 +63,9 @@ public sealed partial class FleetSimulator
                         if (net < 0) { export = -net; consumption = 0; } else consumption = net;
                     }
                     bool spike = u >= tDup && u < tSpike;
-                    if (spike) consumption *= 20 + 30 * r.NextDouble();
+                    // A spike adds 20 to 50 times the meter's mean interval energy: unmistakable even when PV nets
+                    // the interval to zero (multiplying would leave a zero a zero).
+                    if (spike) consumption += avg * (20 + 30 * r.NextDouble());
                     if (u >= tBad && u < tFuture) micros += TenYearsMicros;
                     double voltage = 230 + 2.0 * Noise(ref r) + (export > 0 ? 1.5 : 0);
                     double pf = Math.Clamp(meter.PowerFactor + 0.01 * Noise(ref r), 0.5, 1.0);
@@ -92,7 +94,7 @@ public sealed partial class FleetSimulator
                         fw.Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, frameFault);
                     written++;
                     if (variant >= 0) _faults.Add("malformed", "readings", ids[m], micros, MalformedName(variant), positions);
-                    else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption x20..50", positions);
+                    else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption + 20..50 x mean", positions);
                     else if (u >= tBad && u < tFuture) _faults.Add("future", "readings", ids[m], micros, "timestamp +10 years", positions);
                     else if (u >= tGap && u < tDup)
                     {

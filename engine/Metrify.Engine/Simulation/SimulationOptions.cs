@@ -17,7 +17,7 @@ public sealed record FaultRates
     public double Gap { get; init; } = 0.001;
     /// <summary>The reading is written twice, identically.</summary>
     public double Duplicate { get; init; } = 0.001;
-    /// <summary>The consumption is multiplied by 20 to 50.</summary>
+    /// <summary>20 to 50 times the meter's mean interval consumption is added to the reading.</summary>
     public double Spike { get; init; } = 0.0005;
     /// <summary>The record is written broken (bad number, bad timestamp, missing field or garbage).</summary>
     public double Malformed { get; init; } = 0.0005;

@@ -1,0 +1,228 @@
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Quality;
+
+/// <summary>
+/// The stateful quality checks of one keyed table (readings by meter, grid status by operator, weather by station),
+/// run on whole batches in the order each series' rows arrive, against a compact per-series state:
+/// <list type="bullet">
+/// <item>the same series and instant again: identical values are dropped and counted, different ones are kept and
+/// flagged <c>DuplicateConflict</c>;</item>
+/// <item>an instant older than the series' newest (its watermark) is flagged <c>Late</c> and leaves the state alone;</item>
+/// <item>a step longer than one and a half of the series' cadence flags <c>GapBefore</c>; the cadence is learned
+/// from the steps (two equal ones in a row to shorten it, eight to lengthen it; readings start from
+/// <c>Quality:ReadingIntervalMinutes</c>);</item>
+/// <item>a cumulative register below the series' last one flags <c>RegisterDecrease</c>; the new value becomes the
+/// baseline, so a register reset or a meter swap flags one row and not every later one;</item>
+/// <item>energy per reading (the register step scaled to the cadence, else <c>consumption_kwh</c>) far above the
+/// series' running mean flags <c>Spike</c>, and is kept out of the running statistic.</item>
+/// </list>
+/// Rows stamped in the future, with a sentinel clock or without a meter clock are not the series' own time and are
+/// passed by. Thread-safe: a batch is checked under one lock.
+/// </summary>
+public sealed class SeriesChecks
+{
+    private const int Warmup = 4;           // readings before spikes are judged
+    private const float Smoothing = 1f / 32; // running statistic: about the last 32 readings (8 hours at 15 minutes)
+    private const int Skipped = (int)(QualityFlags.FutureTimestamp | QualityFlags.SentinelTimestamp | QualityFlags.NoMeterClock);
+
+    private readonly TableSpec _table;
+    private readonly SeriesStates _states = new();
+    private readonly int _key, _time, _flags, _initialCadence;
+    private readonly int _consumption = -1, _importTotal = -1, _importT1 = -1, _importT2 = -1, _exportTotal = -1, _exportT1 = -1, _exportT2 = -1;
+    private readonly double _spikeDeviations;
+    private readonly int[] _hashed;
+    private uint[] _hashes = [];
+    private int[] _keep = [];
+
+    private SeriesChecks(TableSpec table, string key, QualityOptions options)
+    {
+        _table = table;
+        _key = table.IndexOf(key);
+        _time = table.PartitionColumnIndex;
+        _flags = table.QualityFlagsIndex;
+        _spikeDeviations = options.SpikeDeviations;
+        if (table == Tables.Readings)
+        {
+            _initialCadence = options.ReadingIntervalMinutes * 60;
+            _consumption = table.IndexOf("consumption_kwh");
+            (_importTotal, _importT1, _importT2) = (table.IndexOf("import_total_kwh"), table.IndexOf("import_t1_kwh"), table.IndexOf("import_t2_kwh"));
+            (_exportTotal, _exportT1, _exportT2) = (table.IndexOf("export_total_kwh"), table.IndexOf("export_t1_kwh"), table.IndexOf("export_t2_kwh"));
+        }
+        _hashed = Enumerable.Range(0, table.Columns.Count)
+            .Where(c => c != _key && c != _time && table.Columns[c].Source == ColumnSource.Input).ToArray();
+    }
+
+    /// <summary>The checks for a table, or null for a table without a series key.</summary>
+    public static SeriesChecks? For(TableSpec table, QualityOptions options)
+    {
+        if (table == Tables.Readings) return new SeriesChecks(table, "meter_id", options);
+        if (table == Tables.GridStatus) return new SeriesChecks(table, "operator_id", options);
+        if (table == Tables.Weather) return new SeriesChecks(table, "station_id", options);
+        return null;
+    }
+
+    public TableSpec Table => _table;
+
+    /// <summary>Series known so far and the bytes their state holds.</summary>
+    public (int Series, long Bytes) Size
+    {
+        get { lock (_states) return (_states.Count, _states.AllocatedBytes); }
+    }
+
+    /// <summary>
+    /// Checks the batch's rows in order and drops identical duplicates from it. Returns the rows dropped.
+    /// <paramref name="journal"/>, when given, receives each touched state as it was before its first change, so the
+    /// changes of an input that is not published can be undone.
+    /// </summary>
+    public int Apply(ColumnBatch batch, SeriesJournal? journal = null)
+    {
+        int count = batch.Count;
+        if (count == 0) return 0;
+        lock (_states)
+        {
+            HashRows(batch);
+            var times = batch.Int64Values(_time);
+            var flags = batch.MutableInt32Values(_flags);
+            if (_keep.Length < count) _keep = new int[batch.Capacity];
+            int kept = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if ((flags[i] & Skipped) == 0 && !Check(batch, i, times[i], ref flags[i], journal)) continue;
+                _keep[kept++] = i;
+            }
+            if (kept < count) batch.KeepRows(_keep.AsSpan(0, kept));
+            return count - kept;
+        }
+    }
+
+    /// <summary>Restores the states a journal recorded, newest first.</summary>
+    internal void Undo(List<(int Number, SeriesState Before)> entries)
+    {
+        lock (_states)
+            for (int i = entries.Count - 1; i >= 0; i--) _states[entries[i].Number] = entries[i].Before;
+    }
+
+    /// <summary>Checks one row against its series and updates the state; false when the row is an identical duplicate.</summary>
+    private bool Check(ColumnBatch batch, int i, long micros, ref int flags, SeriesJournal? journal)
+    {
+        int number = _states.GetOrAdd(batch.GetBytes(_key, i));
+        ref var s = ref _states[number];
+        if (journal is not null && s.Journal != journal.Id) journal.Record(this, number, ref s);
+        uint hash = _hashes[i];
+        int cadence = s.CadenceSeconds > 0 ? s.CadenceSeconds : _initialCadence;
+        long stepMicros = 0;
+        if (s.Count > 0)
+        {
+            if (micros == s.LastMicros)
+            {
+                if (hash == s.RowHash) return false;
+                flags |= (int)QualityFlags.DuplicateConflict;
+                return true;
+            }
+            if (micros < s.LastMicros)
+            {
+                flags |= (int)QualityFlags.Late;
+                return true;
+            }
+            stepMicros = micros - s.LastMicros;
+            int step = (int)Math.Min(stepMicros / 1_000_000, int.MaxValue);
+            if (cadence > 0 && (long)step * 2 > (long)cadence * 3) flags |= (int)QualityFlags.GapBefore;
+            // The cadence follows the meter: two equal steps make a shorter one, eight a longer one (so a few gaps
+            // in a row do not teach it to miss the next).
+            s.StepRepeats = step == s.LastStepSeconds ? (byte)Math.Min(s.StepRepeats + 1, 255) : (byte)1;
+            if (step > 0 && (step < cadence || cadence == 0) && s.StepRepeats >= 2 || step > cadence && s.StepRepeats >= 8)
+                s.CadenceSeconds = step;
+            s.LastStepSeconds = step;
+        }
+
+        double energy = double.NaN;
+        if (_consumption >= 0)
+        {
+            double import = Register(batch, i, _importTotal, _importT1, _importT2);
+            if (!double.IsNaN(import))
+            {
+                if (import < s.LastImport) flags |= (int)QualityFlags.RegisterDecrease;
+                else if (stepMicros > 0 && !double.IsNaN(s.LastImport))
+                    energy = (import - s.LastImport) * (cadence > 0 ? cadence * 1e6 / stepMicros : 1);
+                s.LastImport = import;
+            }
+            else if (batch.IsValid(_consumption, i)) energy = batch.DoubleValues(_consumption)[i];
+            double export = Register(batch, i, _exportTotal, _exportT1, _exportT2);
+            if (!double.IsNaN(export))
+            {
+                if (export < s.LastExport) flags |= (int)QualityFlags.RegisterDecrease;
+                s.LastExport = export;
+            }
+        }
+        if (double.IsFinite(energy)) Spike(ref s, energy, ref flags);
+
+        s.LastMicros = micros;
+        s.RowHash = hash;
+        if (s.Count < ushort.MaxValue) s.Count++;
+        return true;
+    }
+
+    /// <summary>Flags energy far above the series' running mean (by <c>Quality:SpikeDeviations</c> mean absolute
+    /// deviations, with a floor of a tenth of the mean so a flat series is not hair-triggered), else updates it.</summary>
+    private void Spike(ref SeriesState s, double energy, ref int flags)
+    {
+        float e = (float)energy;
+        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; return; }
+        float floor = Math.Max(0.1f * Math.Abs(s.Mean), 1e-3f);
+        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor))
+        {
+            flags |= (int)QualityFlags.Spike;
+            return;
+        }
+        s.Deviation += Smoothing * (Math.Abs(e - s.Mean) - s.Deviation);
+        s.Mean += Smoothing * (e - s.Mean);
+    }
+
+    /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>
+    private static double Register(ColumnBatch batch, int i, int total, int t1, int t2)
+    {
+        if (batch.IsValid(total, i)) return batch.DoubleValues(total)[i];
+        bool has1 = batch.IsValid(t1, i), has2 = batch.IsValid(t2, i);
+        if (!has1 && !has2) return double.NaN;
+        return (has1 ? batch.DoubleValues(t1)[i] : 0) + (has2 ? batch.DoubleValues(t2)[i] : 0);
+    }
+
+    /// <summary>A hash of each row's values (nulls included), column by column so each pass is a tight loop.</summary>
+    private void HashRows(ColumnBatch batch)
+    {
+        int count = batch.Count;
+        if (_hashes.Length < count) _hashes = new uint[batch.Capacity];
+        var hashes = _hashes.AsSpan(0, count);
+        hashes.Fill(2166136261);
+        foreach (int c in _hashed)
+        {
+            var kind = _table.Columns[c].Kind;
+            if (kind is ColumnKind.Utf8 or ColumnKind.Binary)
+            {
+                for (int i = 0; i < count; i++)
+                    hashes[i] = Mix(hashes[i], batch.IsValid(c, i) ? (ulong)System.IO.Hashing.XxHash3.HashToUInt64(batch.GetBytes(c, i)) : 0x9E37UL);
+                continue;
+            }
+            var validity = batch.ValidityBits(c);
+            if (kind == ColumnKind.Int32)
+            {
+                var v = batch.Int32Values(c);
+                for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], IsSet(validity, i) ? (uint)v[i] : 0x9E37UL << 32);
+            }
+            else
+            {
+                var v = batch.Int64Values(c); // doubles and timestamps, by their bits
+                for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], IsSet(validity, i) ? (ulong)v[i] : 0x9E37UL << 32);
+            }
+        }
+    }
+
+    private static bool IsSet(ReadOnlySpan<byte> validity, int i) => validity.IsEmpty || (validity[i >> 3] & (1 << (i & 7))) != 0;
+
+    private static uint Mix(uint h, ulong v)
+    {
+        ulong x = (h ^ v) * 0x9E3779B97F4A7C15UL;
+        return (uint)(x >> 32) ^ (uint)x;
+    }
+}

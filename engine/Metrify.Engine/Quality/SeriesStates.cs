@@ -1,0 +1,111 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+
+namespace Metrify.Engine.Quality;
+
+/// <summary>
+/// What the stateful checks remember of one series (a meter, a grid operator, a weather station): 64 bytes.
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+public struct SeriesState
+{
+    /// <summary>Newest instant accepted (UTC µs): the series' watermark.</summary>
+    public long LastMicros;
+    /// <summary>Last import and export register totals (NaN until a row carries one).</summary>
+    public double LastImport, LastExport;
+    /// <summary>Running mean (NaN until the first energy) and mean absolute deviation of the energy per reading, for spikes.</summary>
+    public float Mean, Deviation;
+    /// <summary>Where the key's bytes sit in the key arena, and their length.</summary>
+    public int KeyOffset;
+    public ushort KeyLength;
+    /// <summary>Readings that updated the state (saturates); 0 for a series not seen yet.</summary>
+    public ushort Count;
+    /// <summary>The series' cadence (seconds; 0 while unknown) and the step before the latest.</summary>
+    public int CadenceSeconds, LastStepSeconds;
+    /// <summary>Hash of the newest row's values, to tell an identical duplicate from a conflicting one.</summary>
+    public uint RowHash;
+    public uint KeyHash;
+    /// <summary>The journal that last recorded this state (so each unit records a series once).</summary>
+    public uint Journal;
+    /// <summary>How many steps in a row had the latest step's length (saturates).</summary>
+    public byte StepRepeats;
+}
+
+/// <summary>
+/// Per-series state in two flat arrays: the states in chunks of 64 Ki (growing never copies them) and an
+/// open-addressing index of state numbers (linear probing, at most half full). Keys are kept once, in a byte
+/// arena, and compared in full: a hash collision can never merge two meters. About 64 + 8..16 + key bytes per series
+/// (~90 bytes for a 14-character meter id): 10 million meters in under 1 GiB. Not thread-safe; callers lock.
+/// </summary>
+public sealed class SeriesStates
+{
+    private const int ChunkBits = 16;
+    private readonly List<SeriesState[]> _chunks = new();
+    private int[] _index = new int[1024]; // state number + 1; 0 = empty
+    private byte[] _keys = new byte[1 << 16];
+    private int _keyBytes;
+
+    public int Count { get; private set; }
+
+    /// <summary>Bytes held: states, index and key arena.</summary>
+    public long AllocatedBytes =>
+        (long)_chunks.Count * (1 << ChunkBits) * Marshal.SizeOf<SeriesState>() + _index.LongLength * sizeof(int) + _keys.LongLength;
+
+    public ref SeriesState this[int number] => ref _chunks[number >> ChunkBits][number & ((1 << ChunkBits) - 1)];
+
+    /// <summary>The state number of <paramref name="key"/>, added (zeroed, Count 0) when new.</summary>
+    public int GetOrAdd(ReadOnlySpan<byte> key)
+    {
+        uint hash = (uint)XxHash3.HashToUInt64(key);
+        int mask = _index.Length - 1;
+        for (int slot = (int)(hash & mask); ; slot = (slot + 1) & mask)
+        {
+            int number = _index[slot] - 1;
+            if (number < 0) break;
+            ref var s = ref this[number];
+            if (s.KeyHash == hash && key.SequenceEqual(_keys.AsSpan(s.KeyOffset, s.KeyLength))) return number;
+        }
+        return Add(key, hash);
+    }
+
+    private int Add(ReadOnlySpan<byte> key, uint hash)
+    {
+        if (key.Length > ushort.MaxValue) key = key[..ushort.MaxValue];
+        int number = Count++;
+        if ((number >> ChunkBits) == _chunks.Count) _chunks.Add(new SeriesState[1 << ChunkBits]);
+        if (_keyBytes + key.Length > _keys.Length) Array.Resize(ref _keys, Math.Max(_keys.Length * 2, _keyBytes + key.Length));
+        key.CopyTo(_keys.AsSpan(_keyBytes));
+        ref var s = ref this[number];
+        s = default;
+        s.KeyOffset = _keyBytes;
+        s.KeyLength = (ushort)key.Length;
+        s.KeyHash = hash;
+        s.LastImport = s.LastExport = double.NaN;
+        s.Mean = float.NaN;
+        _keyBytes += key.Length;
+        if (Count * 2 > _index.Length) Rehash();
+        else Place(number, hash);
+        return number;
+    }
+
+    private void Place(int number, uint hash)
+    {
+        int mask = _index.Length - 1;
+        int slot = (int)(hash & mask);
+        while (_index[slot] != 0) slot = (slot + 1) & mask;
+        _index[slot] = number + 1;
+    }
+
+    private void Rehash()
+    {
+        _index = new int[_index.Length * 2];
+        for (int n = 0; n < Count; n++) Place(n, this[n].KeyHash);
+    }
+
+    /// <summary>The key of a state (for reports and tests).</summary>
+    public ReadOnlySpan<byte> KeyOf(int number)
+    {
+        ref var s = ref this[number];
+        return _keys.AsSpan(s.KeyOffset, s.KeyLength);
+    }
+}
