@@ -90,55 +90,70 @@ public sealed unsafe partial class ColumnBatch
 public sealed unsafe partial class ColumnBatch
 {
     /// <summary>
-    /// Keeps only the given rows (ascending), moved down in place; used to drop identical duplicates. Since
-    /// <c>rows[i] &gt;= i</c>, every value is read before its slot is overwritten.
+    /// Keeps only the given rows (ascending), moved down in place; used to drop identical duplicates. Rows are moved
+    /// in runs of consecutive kept rows (drops are rare), and a validity bitmap that is all set or all clear is not
+    /// touched row by row. Since <c>rows[i] &gt;= i</c>, every value is read before its slot is overwritten.
     /// </summary>
     internal void KeepRows(ReadOnlySpan<int> rows)
     {
         int kept = rows.Length, old = Count;
+        if (kept == old) return;
+        Span<(int From, int To, int Length)> runs = kept <= 512 ? stackalloc (int, int, int)[kept] : new (int, int, int)[kept];
+        int runCount = 0;
+        for (int i = 0; i < kept;)
+        {
+            int start = i;
+            while (i + 1 < kept && rows[i + 1] == rows[i] + 1) i++;
+            i++;
+            runs[runCount++] = (rows[start], start, i - start);
+        }
+        runs = runs[..runCount];
         for (int c = 0; c < _values.Length; c++)
         {
+            int nulls = _validity[c] is null ? 0 : NullCount(c);
             if (_data[c] is not null)
             {
                 int* offsets = (int*)_values[c].Pointer;
                 byte* data = _data[c]!.Pointer;
-                int pos = 0;
-                for (int i = 0; i < kept; i++)
+                foreach (var (from, to, length) in runs)
                 {
-                    int r = rows[i], start = offsets[r], len = offsets[r + 1] - start;
-                    Buffer.MemoryCopy(data + start, data + pos, len, len);
-                    offsets[i] = pos;
-                    pos += len;
+                    int start = offsets[from], end = offsets[from + length], at = offsets[to];
+                    Buffer.MemoryCopy(data + start, data + at, end - start, end - start);
+                    int shift = start - at;
+                    // offsets[to..to+length) are written after offsets[from..] (from >= to) were read for this run.
+                    for (int k = 1; k <= length; k++) offsets[to + k] = offsets[from + k] - shift;
                 }
-                offsets[kept] = pos;
             }
-            else
+            else if (nulls != old) // an all-null column has no values worth moving
             {
                 int width = WidthOf(Table.Columns[c].Kind);
                 byte* v = _values[c].Pointer;
-                if (width == 8)
-                    for (int i = 0; i < kept; i++) ((long*)v)[i] = ((long*)v)[rows[i]];
-                else
-                    for (int i = 0; i < kept; i++) ((int*)v)[i] = ((int*)v)[rows[i]];
+                foreach (var (from, to, length) in runs)
+                    if (from != to) Buffer.MemoryCopy(v + (long)from * width, v + (long)to * width, (long)length * width, (long)length * width);
             }
-            if (_validity[c] is { } validity)
+            if (_validity[c] is { } validity && nulls != 0)
             {
                 byte* bits = validity.Pointer;
-                for (int i = 0; i < kept; i++)
-                {
-                    int r = rows[i];
-                    bool set = (bits[r >> 3] & (1 << (r & 7))) != 0;
-                    if (set) bits[i >> 3] |= (byte)(1 << (i & 7));
-                    else bits[i >> 3] &= (byte)~(1 << (i & 7));
-                }
+                if (nulls != old)
+                    foreach (var (from, to, length) in runs)
+                        for (int k = 0; k < length; k++)
+                        {
+                            int r = from + k, d = to + k;
+                            if ((bits[r >> 3] & (1 << (r & 7))) != 0) bits[d >> 3] |= (byte)(1 << (d & 7));
+                            else bits[d >> 3] &= (byte)~(1 << (d & 7));
+                        }
                 for (int i = kept; i < old; i++) bits[i >> 3] &= (byte)~(1 << (i & 7));
+            }
+            else if (_validity[c] is { } allSet)
+            {
+                for (int i = kept; i < old; i++) allSet.Pointer[i >> 3] &= (byte)~(1 << (i & 7));
             }
         }
         long* starts = (long*)_rowStart.Pointer, ends = (long*)_rowEnd.Pointer;
-        for (int i = 0; i < kept; i++)
+        foreach (var (from, to, length) in runs)
         {
-            starts[i] = starts[rows[i]];
-            ends[i] = ends[rows[i]];
+            Buffer.MemoryCopy(starts + from, starts + to, length * 8L, length * 8L);
+            Buffer.MemoryCopy(ends + from, ends + to, length * 8L, length * 8L);
         }
         Count = kept;
     }

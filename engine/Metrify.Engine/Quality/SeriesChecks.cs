@@ -33,6 +33,7 @@ public sealed class SeriesChecks
     private readonly double _spikeDeviations;
     private readonly int[] _hashed;
     private uint[] _hashes = [];
+    private bool _registers; // the batch carries a register column
     private int[] _keep = [];
 
     private SeriesChecks(TableSpec table, string key, QualityOptions options)
@@ -82,6 +83,7 @@ public sealed class SeriesChecks
         lock (_states)
         {
             HashRows(batch);
+            _registers = _consumption >= 0 && new[] { _importTotal, _importT1, _importT2, _exportTotal, _exportT1, _exportT2 }.Any(c => batch.NullCount(c) < count);
             var times = batch.Int64Values(_time);
             var flags = batch.MutableInt32Values(_flags);
             if (_keep.Length < count) _keep = new int[batch.Capacity];
@@ -139,7 +141,7 @@ public sealed class SeriesChecks
         double energy = double.NaN;
         if (_consumption >= 0)
         {
-            double import = Register(batch, i, _importTotal, _importT1, _importT2);
+            double import = _registers ? Register(batch, i, _importTotal, _importT1, _importT2) : double.NaN;
             if (!double.IsNaN(import))
             {
                 if (import < s.LastImport) flags |= (int)QualityFlags.RegisterDecrease;
@@ -148,7 +150,7 @@ public sealed class SeriesChecks
                 s.LastImport = import;
             }
             else if (batch.IsValid(_consumption, i)) energy = batch.DoubleValues(_consumption)[i];
-            double export = Register(batch, i, _exportTotal, _exportT1, _exportT2);
+            double export = _registers ? Register(batch, i, _exportTotal, _exportT1, _exportT2) : double.NaN;
             if (!double.IsNaN(export))
             {
                 if (export < s.LastExport) flags |= (int)QualityFlags.RegisterDecrease;
@@ -188,7 +190,11 @@ public sealed class SeriesChecks
         return (has1 ? batch.DoubleValues(t1)[i] : 0) + (has2 ? batch.DoubleValues(t2)[i] : 0);
     }
 
-    /// <summary>A hash of each row's values (nulls included), column by column so each pass is a tight loop.</summary>
+    /// <summary>
+    /// A hash of each row's values, column by column so each pass is a tight loop. A null adds nothing and a value
+    /// is mixed with its column's number, so a column that is null in the whole batch (most register columns of a
+    /// CSV source) is skipped and the hash of a row is the same whichever batch it sits in.
+    /// </summary>
     private void HashRows(ColumnBatch batch)
     {
         int count = batch.Count;
@@ -197,28 +203,33 @@ public sealed class SeriesChecks
         hashes.Fill(2166136261);
         foreach (int c in _hashed)
         {
+            int nulls = batch.NullCount(c);
+            if (nulls == count) continue;
             var kind = _table.Columns[c].Kind;
+            ulong salt = (ulong)(c + 1) * 0xC2B2AE3D27D4EB4FUL;
             if (kind is ColumnKind.Utf8 or ColumnKind.Binary)
             {
                 for (int i = 0; i < count; i++)
-                    hashes[i] = Mix(hashes[i], batch.IsValid(c, i) ? (ulong)System.IO.Hashing.XxHash3.HashToUInt64(batch.GetBytes(c, i)) : 0x9E37UL);
+                    if (batch.IsValid(c, i)) hashes[i] = Mix(hashes[i], System.IO.Hashing.XxHash3.HashToUInt64(batch.GetBytes(c, i)) ^ salt);
                 continue;
             }
-            var validity = batch.ValidityBits(c);
+            var validity = nulls == 0 ? default : batch.ValidityBits(c);
             if (kind == ColumnKind.Int32)
             {
                 var v = batch.Int32Values(c);
-                for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], IsSet(validity, i) ? (uint)v[i] : 0x9E37UL << 32);
+                if (validity.IsEmpty) for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], (uint)v[i] ^ salt);
+                else for (int i = 0; i < count; i++) if (IsSet(validity, i)) hashes[i] = Mix(hashes[i], (uint)v[i] ^ salt);
             }
             else
             {
                 var v = batch.Int64Values(c); // doubles and timestamps, by their bits
-                for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], IsSet(validity, i) ? (ulong)v[i] : 0x9E37UL << 32);
+                if (validity.IsEmpty) for (int i = 0; i < count; i++) hashes[i] = Mix(hashes[i], (ulong)v[i] ^ salt);
+                else for (int i = 0; i < count; i++) if (IsSet(validity, i)) hashes[i] = Mix(hashes[i], (ulong)v[i] ^ salt);
             }
         }
     }
 
-    private static bool IsSet(ReadOnlySpan<byte> validity, int i) => validity.IsEmpty || (validity[i >> 3] & (1 << (i & 7))) != 0;
+    private static bool IsSet(ReadOnlySpan<byte> validity, int i) => (validity[i >> 3] & (1 << (i & 7))) != 0;
 
     private static uint Mix(uint h, ulong v)
     {

@@ -65,6 +65,28 @@ public class ColumnBatchTests
     }
 
     [Fact]
+    public void KeepRows_moves_the_kept_rows_down_in_runs_with_strings_and_validity()
+    {
+        using var batch = new ColumnBatch(W, 16);
+        for (int i = 0; i < 12; i++) AddRow(batch, new string('x', i + 1), i, i % 3 == 0 ? null : i, i * 10);
+        int[] keep = [0, 1, 3, 4, 5, 8, 11];
+        batch.KeepRows(keep);
+        Assert.Equal(keep.Length, batch.Count);
+        for (int k = 0; k < keep.Length; k++)
+        {
+            int i = keep[k];
+            Assert.Equal(i + 1, batch.GetBytes(0, k).Length);
+            Assert.Equal(i % 3 != 0, batch.IsValid(2, k));
+            if (i % 3 != 0) Assert.Equal((double)i, batch.DoubleValues(2)[k]);
+            Assert.Equal(i * 10L, batch.RowStarts[k]);
+        }
+        // The freed rows are null again for the next writer.
+        AddRow(batch, "new", 99, null, 0);
+        Assert.False(batch.IsValid(2, keep.Length));
+        Assert.Equal("new"u8.ToArray(), batch.GetBytes(0, keep.Length).ToArray());
+    }
+
+    [Fact]
     public void Strings_longer_than_the_initial_buffer_grow_it()
     {
         using var batch = new ColumnBatch(W, 4);
