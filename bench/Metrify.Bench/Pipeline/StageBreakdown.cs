@@ -34,9 +34,11 @@ public static class StageBreakdown
         Report("read", bytes, () => ReadOnly(path));
         Report("read+decode", bytes, () => Decode(path, partition: false));
         Report("read+decode+partition", bytes, () => Decode(path, partition: true));
+        Report("read+decode+checks", bytes, () => Decode(path, partition: false, checks: true));
         Report("encode one file (decoded)", bytes, () => EncodeOnly(path, LakeCompression.Zstd));
         Report("encode one file, no codec", bytes, () => EncodeOnly(path, LakeCompression.None));
         Report("ingest (encode, publish)", bytes, () => Ingest(path));
+        Report("ingest, no series checks", bytes, () => Ingest(path, seriesChecks: false));
         return 0;
     }
 
@@ -92,7 +94,21 @@ public static class StageBreakdown
         }
     }
 
-    private static long Decode(string path, bool partition)
+    /// <summary>The quality checks as the ingest runs them: the stateless ones, then the series checks (a fresh
+    /// state each run, so every run sees every meter for the first time and then its history).</summary>
+    private sealed class CheckingOnly(ColumnBatchPool pool, TableSpec table) : IBatchSink
+    {
+        private readonly Metrify.Engine.Quality.BatchChecks _checks = new(table, new(), DateTime.UtcNow.Ticks / 10 - 62_135_596_800_000_000);
+        private readonly Metrify.Engine.Quality.SeriesChecks? _series = Metrify.Engine.Quality.SeriesChecks.For(table, new());
+        public void Accept(ColumnBatch batch)
+        {
+            _checks.Apply(batch);
+            _series?.Apply(batch);
+            pool.Return(batch);
+        }
+    }
+
+    private static long Decode(string path, bool partition, bool checks = false)
     {
         var head = new byte[64 << 10];
         int h;
@@ -101,7 +117,7 @@ public static class StageBreakdown
         using var pool = new ColumnBatchPool(detected.Table!, 65_536, 48);
         using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
         var sink = new CountingSink(pool, null);
-        IBatchSink target = partition ? new PartitionOnly(pool) : sink;
+        IBatchSink target = partition ? new PartitionOnly(pool) : checks ? new CheckingOnly(pool, detected.Table!) : sink;
         var quarantine = new QuarantineCollector(path, qpool, new Frames.RecycleSink(qpool));
         var decoder = new CsvDecoder(detected.Layout!, pool, target, quarantine);
         var buffer = new byte[4 << 20];
@@ -161,11 +177,11 @@ public static class StageBreakdown
         }
     }
 
-    private static long Ingest(string path)
+    private static long Ingest(string path, bool seriesChecks = true)
     {
         var root = Path.Combine(Path.GetTempPath(), "metrify-stage-lake");
         if (Directory.Exists(root)) Directory.Delete(root, true);
-        using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions());
+        using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions(), quality: new() { SeriesChecks = seriesChecks });
         var result = ingestor.IngestFile(path);
         return result.Stats.Rows;
     }
