@@ -102,6 +102,16 @@ public sealed class KafkaSource
                 {
                     _log.LogWarning("kafka: cannot read {Partition}: {Reason}", e.ConsumerRecord?.TopicPartition, e.Error.Reason);
                 }
+                if (_storesPending)
+                {
+                    _storesPending = false;
+                    foreach (var state in _partitions.Values)
+                        if (state.StoreOnAssign is long next)
+                        {
+                            state.StoreOnAssign = null;
+                            MarkDone(state, next);
+                        }
+                }
                 if (message is not null) Handle(message);
                 if (tick.ElapsedMilliseconds >= 100)
                 {
@@ -311,6 +321,8 @@ public sealed class KafkaSource
         catch (KafkaException) { }
     }
 
+    private bool _storesPending;
+
     private IEnumerable<TopicPartitionOffset> Assigned(List<TopicPartition> partitions)
     {
         var result = new List<TopicPartitionOffset>(partitions.Count);
@@ -318,7 +330,12 @@ public sealed class KafkaSource
         {
             var source = _options.SourceFor(tp.Topic, tp.Partition.Value);
             var resume = _ingestor.ResumeStream(source);
-            var state = new PartitionState(tp, source) { Replays = new Queue<ChunkEntry>(resume.Replays), Next = resume.Next };
+            var state = new PartitionState(tp, source)
+            {
+                Replays = new Queue<ChunkEntry>(resume.Replays), Next = resume.Next,
+                StoreOnAssign = resume.Replays.Count == 0 ? resume.Next : null,
+            };
+            _storesPending |= state.StoreOnAssign is not null;
             _partitions[tp] = state;
             // The ledger, not the committed offset, says where the lake ends: a crash between the two leaves the
             // committed offset behind (never ahead). Nothing on record: the group's committed offset, else the start.
@@ -372,6 +389,9 @@ public sealed class KafkaSource
         public long? Next;
         public Queue<ChunkEntry> Replays = new();
         public bool Fenced;
+        /// <summary>Where the ledger says the lake ends, to store as the partition's offset once it is assigned (a
+        /// crash after a publish leaves the committed offset behind; with no new messages nothing else would move it).</summary>
+        public long? StoreOnAssign;
 
         public ReadOnlySpan<long> Timestamps => _timestamps.AsSpan(0, _count);
 

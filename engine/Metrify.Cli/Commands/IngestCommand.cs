@@ -88,7 +88,7 @@ internal static class IngestCommand
     private static IngestResult IngestOne(Ingestor ingestor, InputFile input, TableSpec? forced, IProgress<long>? progress)
     {
         var result = ingestor.IngestFile(input.Path, forced, progress);
-        if (result.Skipped is not null && input.Named)
+        if (result.Skipped is not null && input.Named && !result.AlreadyIngested)
             throw new OperatorException($"{input.Path}: {result.Skipped}; name the table with --table if this file is meant for one.");
         return result;
     }

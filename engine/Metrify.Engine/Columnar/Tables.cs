@@ -115,14 +115,39 @@ public static class Tables
             Ts("context_timestamp", "Event time of the nearest good record of the same source; partitions the row deterministically."),
         ], "context_timestamp");
 
+    /// <summary>Per-meter aggregates over one interval length, computed in the stream (docs/quality.md).</summary>
+    private static TableSpec MeterAggregate(string name, string interval) => new(name,
+        $"Per meter and {interval}: energy, power, voltage, reading count, completeness and flags, computed in the stream.",
+        [
+            Str("meter_id", "Meter the interval belongs to.", nullable: false),
+            Ts("interval_start", "Start of the interval (inclusive, UTC)."),
+            Ts("interval_end", "End of the interval (exclusive, UTC)."),
+            F("energy_import_kwh", "kWh", "Energy imported in the interval: register steps where the meter sends registers, else the sum of consumption_kwh."),
+            F("energy_export_kwh", "kWh", "Energy exported in the interval: export register steps, else the sum of export_kwh."),
+            F("mean_power_kw", "kW", "Mean import power over the interval: energy_import_kwh / the interval's hours."),
+            F("peak_power_kw", "kW", "Highest instantaneous import power sent in the interval (null when the meter sends none)."),
+            F("min_voltage_v", "V", "Lowest voltage sent in the interval, over voltage_v and the phase voltages."),
+            F("max_voltage_v", "V", "Highest voltage sent in the interval, over voltage_v and the phase voltages."),
+            new("reading_count", ColumnKind.Int32, false, "", "Readings aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."),
+            F("completeness", "1", "reading_count / the readings Quality:ReadingIntervalMinutes expects in the interval, at most 1."),
+            new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."),
+            new("revision", ColumnKind.Int32, false, "", "1 for the first row of an interval; each later row for the same meter and interval (the interval got more rows after it was written) counts up: keep the highest."),
+        ], "interval_start");
+
+    public static TableSpec Readings15Min { get; } = MeterAggregate("readings_15min", "15 minutes");
+    public static TableSpec ReadingsHourly { get; } = MeterAggregate("readings_hourly", "hour");
+    public static TableSpec ReadingsDaily { get; } = MeterAggregate("readings_daily", "day (UTC)");
+
     /// <summary>Tables that inputs decode into (the quarantine is written by the engine, not decoded).</summary>
     public static IReadOnlyList<TableSpec> Decodable { get; } = [Readings, GridStatus, Weather];
 
-    public static IReadOnlyList<TableSpec> All { get; } = [Readings, Registers, Gas, GridStatus, Weather, Quarantine];
+    /// <summary>The per-meter aggregate tables, shortest interval first.</summary>
+    public static IReadOnlyList<TableSpec> MeterAggregates { get; } = [Readings15Min, ReadingsHourly, ReadingsDaily];
+
+    public static IReadOnlyList<TableSpec> All { get; } = [Readings, Registers, Gas, GridStatus, Weather, Quarantine, Readings15Min, ReadingsHourly, ReadingsDaily];
 
     /// <summary>Names reserved for the tables later stages fill; the lake and docs already keep them free.</summary>
-    public static IReadOnlyList<string> Reserved { get; } =
-        ["solar", "readings_15min", "readings_hourly", "readings_daily", "grid_status_hourly", "weather_hourly"];
+    public static IReadOnlyList<string> Reserved { get; } = ["solar", "grid_status_hourly", "weather_hourly"];
 
     public static TableSpec? Find(string name)
     {

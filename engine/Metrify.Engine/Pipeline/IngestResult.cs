@@ -13,6 +13,8 @@ public sealed class IngestResult
     public TableSpec? Table { get; init; }
     /// <summary>Why the source was not ingested at all (not a recognised table), or null.</summary>
     public string? Skipped { get; init; }
+    /// <summary>Skipped because this process ingested the same content before.</summary>
+    public bool AlreadyIngested { get; init; }
     public DecodeStats Stats { get; init; } = new();
     /// <summary>Frame counters and the rows per table, for meter frame inputs (null for CSV and JSON lines).</summary>
     public Frames.Meter.FrameStats? Frames { get; init; }

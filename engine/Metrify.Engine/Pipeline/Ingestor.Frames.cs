@@ -25,7 +25,7 @@ public sealed partial class Ingestor
         };
         // Frames without a usable clock take the capture's modification time until a good frame is seen.
         long receivedAt = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeSeconds() * 1_000_000;
-        using var sinks = new FrameSinks(this, path, receivedAt, NowMicros());
+        using var sinks = new FrameSinks(this, path, receivedAt, NowMicros(), journal: JournalFor(path));
         var reader = new MeterFrameReader(format, _frames, sinks.Output);
         var hash = new XxHash3();
         var buffer = RentReadBuffer();
@@ -53,11 +53,14 @@ public sealed partial class Ingestor
             _readBuffers.Add(buffer);
         }
         reader.Complete();
+        FlushOpenIntervals(sinks.Journal, sinks.Aggregates);
         var files = sinks.Complete();
         var s = reader.Stats;
         var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());
+        if (PublishedBefore(sourceKey)) return AlreadyIngested(path, length, detected.Format, sinks.Journal, files, clock);
         var published = LakePublisher.Publish(_lake, path, sourceKey, length, files);
         sinks.Published();
+        RememberPublished(path, sourceKey);
         return new IngestResult
         {
             Path = path,
@@ -85,21 +88,27 @@ public sealed partial class Ingestor
 
         /// <param name="receivedAt">The instant of frames without a usable clock until a good frame is seen.</param>
         /// <param name="checkedAt">The clock the quality checks compare against (future timestamps).</param>
-        public FrameSinks(Ingestor ingestor, string source, long receivedAt, long checkedAt, Func<long, (long, long)>? locate = null)
+        public FrameSinks(Ingestor ingestor, string source, long receivedAt, long checkedAt, Func<long, (long, long)>? locate = null,
+            Quality.SeriesJournal? journal = null)
         {
-            Journal = new Quality.SeriesJournal();
+            Journal = journal ?? new Quality.SeriesJournal();
             foreach (var t in FrameTables) ingestor.PoolFor(t);
             var quarantinePool = ingestor.PoolFor(Tables.Quarantine);
             var tempPrefix = $"tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
             _writers = FrameTables.Select(t => new PartitionedWriter(t, ingestor._pools[t], ingestor._lake, tempPrefix, 1, ingestor._options.MaxOpenFiles)).ToList();
             _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor._lake, tempPrefix + "-q", 1, 16);
             Quarantine = new QuarantineCollector(source, quarantinePool, _quarantineWriter, locate: locate);
-            _checked = FrameTables.Select((t, i) => ingestor.Checked(t, _writers[i], checkedAt, journal: Journal)).ToList();
+            _aggregates = ingestor.NewAggregateOutput(tempPrefix);
+            _checked = FrameTables.Select((t, i) => ingestor.Checked(t, _writers[i], checkedAt, journal: Journal, aggregates: _aggregates)).ToList();
             TableAppender Appender(int i) => new(ingestor._pools[FrameTables[i]], _checked[i]);
             Output = new MeterFrameOutput(Appender(0), Appender(1), Appender(2), Quarantine, receivedAt);
         }
 
         private readonly List<Quality.CheckingSink> _checked;
+        private readonly Quality.AggregateOutput _aggregates;
+
+        /// <summary>Where the readings' aggregate rows go.</summary>
+        public Quality.AggregateOutput Aggregates => _aggregates;
         private bool _published;
 
         /// <summary>What the series checks changed; undone on dispose unless <see cref="Published"/> was called.</summary>
@@ -120,12 +129,14 @@ public sealed partial class Ingestor
             var files = new List<WrittenFile>();
             foreach (var w in _writers) files.AddRange(w.Complete());
             files.AddRange(_quarantineWriter.Complete());
+            files.AddRange(_aggregates.Complete());
             return files;
         }
 
         public void Dispose()
         {
             if (!_published) Journal.Undo();
+            _aggregates.Dispose();
             foreach (var w in _writers) w.Dispose();
             _quarantineWriter.Dispose();
         }

@@ -110,7 +110,7 @@ public sealed partial class Ingestor
     private List<SegmentResult> DecodeSegments(string path, SafeFileHandle file, DetectedInput detected, List<Segment> segments,
         ProgressTracker progress, long nowMicros, Quality.SeriesJournal journal, CancellationToken cancellationToken)
     {
-        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, nowMicros, null, journal, cancellationToken)];
+        if (segments.Count == 1) return [DecodeSegment(path, file, detected, segments[0], progress, nowMicros, null, journal, cancellationToken, last: true)];
         var results = new SegmentResult[segments.Count];
         // A waiting segment holds batches that no writer can flush: together they may hold half the pool, the
         // segment whose turn it is keeps the other half for its decoder, writer and encoders.
@@ -118,7 +118,8 @@ public sealed partial class Ingestor
         var order = new SegmentOrder(_pools[detected.Table!].MaxBatches / (2 * threads), cancellationToken);
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(segments, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering),
             new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellationToken },
-            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, nowMicros, order, journal, cancellationToken));
+            segment => results[segment.Index] = DecodeSegment(path, file, detected, segment, progress, nowMicros, order, journal, cancellationToken,
+                last: segment.Index == segments.Count - 1));
         return results.ToList();
     }
 
@@ -126,7 +127,7 @@ public sealed partial class Ingestor
     /// quarantine, hashing its bytes on the way.</summary>
     private SegmentResult DecodeSegment(string path, SafeFileHandle file, DetectedInput detected, Segment segment,
         ProgressTracker progress, long nowMicros, SegmentOrder? order, Quality.SeriesJournal journal,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool last)
     {
         var table = detected.Table!;
         var pool = _pools[table];
@@ -136,7 +137,8 @@ public sealed partial class Ingestor
         using var writer = new PartitionedWriter(table, pool, _lake, tempPrefix, encoders, _options.MaxOpenFiles);
         using var quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, _lake, tempPrefix + "-q", 1, 16);
         var quarantine = new QuarantineCollector(path, quarantinePool, quarantineWriter, segment.LinesBefore);
-        var sink = Checked(table, writer, nowMicros, order, segment.Index, journal);
+        using var aggregates = NewAggregateOutput(tempPrefix);
+        var sink = Checked(table, writer, nowMicros, order, segment.Index, journal, aggregates);
         RecordDecoder decoder = detected.Format == InputFormat.Csv
             ? new CsvDecoder(detected.Layout!, pool, sink, quarantine, 1, _options.MaxRecordBytes)
             : new JsonLinesDecoder(table, pool, sink, quarantine, _options.MaxRecordBytes);
@@ -166,8 +168,10 @@ public sealed partial class Ingestor
             }
             decoder.Complete();
             sink.Complete();
+            if (last) FlushOpenIntervals(journal, aggregates); // after every segment's rows, in the last one's files
             var files = writer.Complete();
             files.AddRange(quarantineWriter.Complete());
+            files.AddRange(aggregates.Complete());
             return new SegmentResult(WithDropped(decoder.Stats, sink.Dropped), files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
                 decoder is CsvDecoder csv && csv.SawQuote);
         }

@@ -28,6 +28,7 @@ public sealed class StreamChunk : IDisposable
     private readonly MeterFrameOutput? _frameOutput;
     private readonly Quality.CheckingSink? _checked;
     private readonly Quality.SeriesJournal _journal = new();
+    private readonly Quality.AggregateOutput? _aggregates;
     private bool _published;
 
     internal StreamChunk(Ingestor ingestor, StreamSource source, long first, long clockMicros, int encoderThreads)
@@ -43,7 +44,8 @@ public sealed class StreamChunk : IDisposable
             _writer = new PartitionedWriter(source.Table, pool, ingestor.Lake, tempPrefix, encoderThreads, ingestor.Options.MaxOpenFiles);
             _quarantineWriter = new PartitionedWriter(Tables.Quarantine, quarantinePool, ingestor.Lake, tempPrefix + "-q", 1, 16);
             Quarantine = new QuarantineCollector(source.Name, quarantinePool, _quarantineWriter, locate: Locate);
-            var sink = _checked = ingestor.Checked(source.Table, _writer, clockMicros, journal: _journal);
+            _aggregates = ingestor.NewAggregateOutput(tempPrefix);
+            var sink = _checked = ingestor.Checked(source.Table, _writer, clockMicros, journal: _journal, aggregates: _aggregates);
             _decoder = source.Format == InputFormat.Csv
                 ? new CsvDecoder(source.Layout ?? StreamSource.CsvLayoutFor(source.Table, null), pool, sink, Quarantine, 1, ingestor.Options.MaxRecordBytes)
                 : new JsonLinesDecoder(source.Table, pool, sink, Quarantine, ingestor.Options.MaxRecordBytes);
@@ -120,6 +122,7 @@ public sealed class StreamChunk : IDisposable
             _decoder.Complete();
             _files = _writer!.Complete();
             _files.AddRange(_quarantineWriter!.Complete());
+            _files.AddRange(_aggregates!.Complete());
             return (_files, Ingestor.WithDropped(_decoder.Stats, _checked!.Dropped), null);
         }
         _frames!.Complete();
@@ -144,6 +147,7 @@ public sealed class StreamChunk : IDisposable
             _decoder?.Abandon();
             _frameOutput?.Abandon();
         }
+        _aggregates?.Dispose();
         _writer?.Dispose();
         _quarantineWriter?.Dispose();
         _frameSinks?.Dispose();

@@ -20,10 +20,12 @@ public sealed class CheckingSink : IBatchSink
     private readonly SeriesJournal? _journal;
     private readonly Queue<ColumnBatch> _held = new();
     private bool _myTurn;
+    private readonly AggregateOutput? _aggregates;
 
     internal CheckingSink(BatchChecks? checks, SeriesChecks? series, IBatchSink next, ColumnBatchPool? pool = null,
-        SegmentOrder? order = null, int segment = 0, SeriesJournal? journal = null)
+        SegmentOrder? order = null, int segment = 0, SeriesJournal? journal = null, AggregateOutput? aggregates = null)
     {
+        _aggregates = aggregates;
         _checks = checks;
         _series = series;
         _next = next;
@@ -77,7 +79,7 @@ public sealed class CheckingSink : IBatchSink
 
     private void Pass(ColumnBatch batch)
     {
-        Dropped += _series!.Apply(batch, _journal);
+        Dropped += _series!.Apply(batch, _journal, _aggregates);
         _next.Accept(batch);
     }
 }

@@ -30,6 +30,9 @@ public sealed class SeriesChecks
     private readonly SeriesStates _states = new();
     private readonly int _key, _time, _flags, _initialCadence;
     private readonly int _consumption = -1, _importTotal = -1, _importT1 = -1, _importT2 = -1, _exportTotal = -1, _exportT1 = -1, _exportT2 = -1;
+    private readonly int _exportKwh = -1, _power = -1;
+    private readonly int[] _voltages = [];
+    private readonly MeterAggregates? _aggregates;
     private readonly double _spikeDeviations;
     private readonly int[] _hashed;
     private uint[] _hashes = [];
@@ -49,6 +52,9 @@ public sealed class SeriesChecks
             _consumption = table.IndexOf("consumption_kwh");
             (_importTotal, _importT1, _importT2) = (table.IndexOf("import_total_kwh"), table.IndexOf("import_t1_kwh"), table.IndexOf("import_t2_kwh"));
             (_exportTotal, _exportT1, _exportT2) = (table.IndexOf("export_total_kwh"), table.IndexOf("export_t1_kwh"), table.IndexOf("export_t2_kwh"));
+            (_exportKwh, _power) = (table.IndexOf("export_kwh"), table.IndexOf("import_power_kw"));
+            _voltages = [table.IndexOf("voltage_v"), table.IndexOf("voltage_l1_v"), table.IndexOf("voltage_l2_v"), table.IndexOf("voltage_l3_v")];
+            _aggregates = new MeterAggregates(options);
         }
         _hashed = Enumerable.Range(0, table.Columns.Count)
             .Where(c => c != _key && c != _time && table.Columns[c].Source == ColumnSource.Input).ToArray();
@@ -65,18 +71,34 @@ public sealed class SeriesChecks
 
     public TableSpec Table => _table;
 
-    /// <summary>Series known so far and the bytes their state holds.</summary>
+    /// <summary>Series known so far and the bytes their state (and open aggregates) hold.</summary>
     public (int Series, long Bytes) Size
     {
-        get { lock (_states) return (_states.Count, _states.AllocatedBytes); }
+        get { lock (_states) return (_states.Count, _states.AllocatedBytes + (_aggregates?.AllocatedBytes ?? 0)); }
     }
+
+    /// <summary>Writes the open aggregate intervals of the meters an input touched, at the input's end; they stay
+    /// open, and more readings later give them a complete row with the next revision.</summary>
+    public int FlushTouched(SeriesJournal journal, AggregateOutput output)
+    {
+        if (_aggregates is null) return 0;
+        var touched = journal.Touched(this);
+        lock (_states) return _aggregates.Flush(touched, n => _states.KeyOf(n), output);
+    }
+
+    /// <summary>A series' state and open aggregates as they were before an input changed them.</summary>
+    internal readonly record struct Saved(int Number, SeriesState State, IntervalAggregate Quarter, IntervalAggregate Hour, IntervalAggregate Day);
+
+    internal Saved Save(int number, in SeriesState state) => _aggregates is null
+        ? new(number, state, default, default, default)
+        : new(number, state, _aggregates.At(number, 0), _aggregates.At(number, 1), _aggregates.At(number, 2));
 
     /// <summary>
     /// Checks the batch's rows in order and drops identical duplicates from it. Returns the rows dropped.
     /// <paramref name="journal"/>, when given, receives each touched state as it was before its first change, so the
     /// changes of an input that is not published can be undone.
     /// </summary>
-    public int Apply(ColumnBatch batch, SeriesJournal? journal = null)
+    public int Apply(ColumnBatch batch, SeriesJournal? journal = null, AggregateOutput? aggregates = null)
     {
         int count = batch.Count;
         if (count == 0) return 0;
@@ -90,7 +112,7 @@ public sealed class SeriesChecks
             int kept = 0;
             for (int i = 0; i < count; i++)
             {
-                if ((flags[i] & Skipped) == 0 && !Check(batch, i, times[i], ref flags[i], journal)) continue;
+                if ((flags[i] & Skipped) == 0 && !Check(batch, i, times[i], ref flags[i], journal, aggregates)) continue;
                 _keep[kept++] = i;
             }
             if (kept < count) batch.KeepRows(_keep.AsSpan(0, kept));
@@ -99,14 +121,22 @@ public sealed class SeriesChecks
     }
 
     /// <summary>Restores the states a journal recorded, newest first.</summary>
-    internal void Undo(List<(int Number, SeriesState Before)> entries)
+    internal void Undo(List<Saved> entries)
     {
         lock (_states)
-            for (int i = entries.Count - 1; i >= 0; i--) _states[entries[i].Number] = entries[i].Before;
+            for (int i = entries.Count - 1; i >= 0; i--)
+            {
+                var e = entries[i];
+                _states[e.Number] = e.State;
+                if (_aggregates is null) continue;
+                _aggregates.At(e.Number, 0) = e.Quarter;
+                _aggregates.At(e.Number, 1) = e.Hour;
+                _aggregates.At(e.Number, 2) = e.Day;
+            }
     }
 
     /// <summary>Checks one row against its series and updates the state; false when the row is an identical duplicate.</summary>
-    private bool Check(ColumnBatch batch, int i, long micros, ref int flags, SeriesJournal? journal)
+    private bool Check(ColumnBatch batch, int i, long micros, ref int flags, SeriesJournal? journal, AggregateOutput? output)
     {
         int number = _states.GetOrAdd(batch.GetBytes(_key, i));
         ref var s = ref _states[number];
@@ -118,7 +148,7 @@ public sealed class SeriesChecks
         {
             if (micros == s.LastMicros)
             {
-                if (hash == s.RowHash) return false;
+                if (hash == s.RowHash) return journal?.KeepDuplicates == true;
                 flags |= (int)QualityFlags.DuplicateConflict;
                 return true;
             }
@@ -138,26 +168,34 @@ public sealed class SeriesChecks
             s.LastStepSeconds = step;
         }
 
-        double energy = double.NaN;
+        // Energy of the reading: its register's step from the last one (0 for the first, or when the register
+        // fell), else the interval value the row carries.
+        double energy = double.NaN, imported = 0, exported = 0;
         if (_consumption >= 0)
         {
             double import = _registers ? Register(batch, i, _importTotal, _importT1, _importT2) : double.NaN;
             if (!double.IsNaN(import))
             {
                 if (import < s.LastImport) flags |= (int)QualityFlags.RegisterDecrease;
-                else if (stepMicros > 0 && !double.IsNaN(s.LastImport))
-                    energy = (import - s.LastImport) * (cadence > 0 ? cadence * 1e6 / stepMicros : 1);
+                else if (!double.IsNaN(s.LastImport))
+                {
+                    imported = import - s.LastImport;
+                    if (stepMicros > 0) energy = imported * (cadence > 0 ? cadence * 1e6 / stepMicros : 1);
+                }
                 s.LastImport = import;
             }
-            else if (batch.IsValid(_consumption, i)) energy = batch.DoubleValues(_consumption)[i];
+            else if (batch.IsValid(_consumption, i)) energy = imported = batch.DoubleValues(_consumption)[i];
             double export = _registers ? Register(batch, i, _exportTotal, _exportT1, _exportT2) : double.NaN;
             if (!double.IsNaN(export))
             {
                 if (export < s.LastExport) flags |= (int)QualityFlags.RegisterDecrease;
+                else if (!double.IsNaN(s.LastExport)) exported = export - s.LastExport;
                 s.LastExport = export;
             }
+            else if (batch.IsValid(_exportKwh, i)) exported = batch.DoubleValues(_exportKwh)[i];
         }
         if (double.IsFinite(energy)) Spike(ref s, energy, ref flags);
+        if (_aggregates is not null) Aggregate(batch, i, number, micros, imported, exported, flags, output);
 
         s.LastMicros = micros;
         s.RowHash = hash;
@@ -179,6 +217,20 @@ public sealed class SeriesChecks
         }
         s.Deviation += Smoothing * (Math.Abs(e - s.Mean) - s.Deviation);
         s.Mean += Smoothing * (e - s.Mean);
+    }
+
+    private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)
+    {
+        double power = batch.IsValid(_power, i) ? batch.DoubleValues(_power)[i] : double.NaN;
+        double min = double.NaN, max = double.NaN;
+        foreach (int c in _voltages)
+        {
+            if (!batch.IsValid(c, i)) continue;
+            double v = batch.DoubleValues(c)[i];
+            if (!(v >= min)) min = v;
+            if (!(v <= max)) max = v;
+        }
+        _aggregates!.Add(number, _states.KeyOf(number), micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
     }
 
     /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>

@@ -8,9 +8,19 @@ namespace Metrify.Engine.Quality;
 public sealed class SeriesJournal
 {
     private static int s_nextId;
-    private readonly Dictionary<SeriesChecks, List<(int Number, SeriesState Before)>> _entries = new();
+    private readonly Dictionary<SeriesChecks, List<SeriesChecks.Saved>> _entries = new();
 
     public uint Id { get; } = (uint)Interlocked.Increment(ref s_nextId);
+
+    /// <summary>Keep identical duplicates instead of dropping them: the input replaces an earlier one at the same
+    /// path, whose files (holding the originals) the publish removes.</summary>
+    public bool KeepDuplicates { get; init; }
+
+    /// <summary>The series of <paramref name="owner"/> this unit touched.</summary>
+    internal List<int> Touched(SeriesChecks owner)
+    {
+        lock (_entries) return _entries.TryGetValue(owner, out var list) ? list.Select(e => e.Number).ToList() : [];
+    }
 
     /// <summary>Called under the checks' lock, before the state's first change in this unit.</summary>
     internal void Record(SeriesChecks owner, int number, ref SeriesState state)
@@ -18,7 +28,7 @@ public sealed class SeriesJournal
         lock (_entries)
         {
             if (!_entries.TryGetValue(owner, out var list)) _entries[owner] = list = new();
-            list.Add((number, state));
+            list.Add(owner.Save(number, state));
         }
         state.Journal = Id;
     }

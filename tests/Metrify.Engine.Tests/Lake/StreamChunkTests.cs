@@ -31,8 +31,10 @@ public class StreamChunkTests
             Assert.False(outcome.Fenced);
             Assert.Equal(2, outcome.Result!.Stats.Rows);
             Assert.Equal(1, outcome.Result.Stats.Quarantined);
-            var names = outcome.Result.Files.Select(f => Path.GetFileName(f.Path)).Order().ToList();
-            Assert.Equal(["t+0+000000000100+000000000101.parquet", "t+0+000000000105+000000000105.parquet"], names);
+            var names = outcome.Result.Files.Select(f => $"{f.Table}/{Path.GetFileName(f.Path)}").Order().ToList();
+            // The second reading closed the meter's first 15 minutes: that row lands with it, in this chunk.
+            Assert.Equal(["quarantine/t+0+000000000105+000000000105.parquet", "readings/t+0+000000000100+000000000101.parquet",
+                "readings_15min/t+0+000000000101+000000000101.parquet"], names);
         }
         var resume = ingestor.ResumeStream(Source);
         Assert.Equal(106, resume.Next);

@@ -1,0 +1,168 @@
+using System.Runtime.InteropServices;
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Quality;
+
+/// <summary>The open interval of one meter at one interval length: what its aggregated readings add up to so far.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct IntervalAggregate
+{
+    public long Start;
+    public double Import, Export;
+    /// <summary>NaN until a reading carries the value.</summary>
+    public double PeakPower, MinVoltage, MaxVoltage;
+    /// <summary>Source position of the newest aggregated reading (names the file the row lands in).</summary>
+    public long Position;
+    /// <summary>Readings aggregated; 0 = no interval open.</summary>
+    public int Count;
+    public int Flags;
+    /// <summary>Rows already written for this interval (a flush writes an open interval and keeps it open).</summary>
+    public int Revision;
+}
+
+/// <summary>
+/// Per-meter aggregation over 15 minutes, hours and days (UTC), on the readings the series checks let through in
+/// each meter's order. A meter's interval is written when its first reading of a later interval arrives; at the end
+/// of a file the open ones are written too and kept open, so an interval that gets more readings later is written
+/// again with the next <c>revision</c>, complete. Readings flagged <c>Late</c>,
+/// <c>DuplicateConflict</c>, <c>FutureTimestamp</c>, <c>SentinelTimestamp</c> or <c>NoMeterClock</c> are not
+/// aggregated: they are not the meter's own time line. Not thread-safe: <see cref="SeriesChecks"/> calls it under its lock.
+/// </summary>
+internal sealed class MeterAggregates(QualityOptions options)
+{
+    private const int ChunkBits = 16;
+    public static readonly long[] Lengths = [15 * 60_000_000L, 3_600_000_000L, 86_400_000_000L];
+    private readonly List<IntervalAggregate[]> _chunks = new();
+    private readonly double[] _expected = Lengths.Select(l => l / 60_000_000.0 / options.ReadingIntervalMinutes).ToArray();
+
+    public const int Levels = 3;
+
+    /// <summary>The aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
+    public ref IntervalAggregate At(int number, int level)
+    {
+        int slot = number * Levels + level;
+        while ((slot >> ChunkBits) >= _chunks.Count) _chunks.Add(new IntervalAggregate[1 << ChunkBits]);
+        return ref _chunks[slot >> ChunkBits][slot & ((1 << ChunkBits) - 1)];
+    }
+
+    public long AllocatedBytes => (long)_chunks.Count * (1 << ChunkBits) * Marshal.SizeOf<IntervalAggregate>();
+
+    /// <summary>Adds one reading to the meter's three intervals, writing each interval the reading leaves behind.</summary>
+    public void Add(int number, ReadOnlySpan<byte> meter, long micros, double import, double export, double power,
+        double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
+    {
+        for (int level = 0; level < Levels; level++)
+        {
+            ref var a = ref At(number, level);
+            long start = micros - (((micros % Lengths[level]) + Lengths[level]) % Lengths[level]);
+            if (a.Count > 0 && a.Start != start)
+            {
+                a.Position = position; // the row lands with the reading that closed it, inside this input's range
+                output?.Write(level, meter, a, this);
+                a = default;
+            }
+            if (a.Count == 0)
+            {
+                a.Start = start;
+                a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
+            }
+            a.Import += import;
+            a.Export += export;
+            if (!double.IsNaN(power) && !(power <= a.PeakPower)) a.PeakPower = power;
+            if (!double.IsNaN(minVoltage) && !(minVoltage >= a.MinVoltage)) a.MinVoltage = minVoltage;
+            if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
+            a.Count++;
+            a.Flags |= flags;
+            a.Position = position;
+        }
+    }
+
+    /// <summary>Writes every open interval of the given meters and keeps it open for more readings.</summary>
+    public int Flush(List<int> numbers, Func<int, ReadOnlySpan<byte>> keyOf, AggregateOutput output)
+    {
+        int written = 0;
+        foreach (int number in numbers)
+            for (int level = 0; level < Levels; level++)
+            {
+                ref var a = ref At(number, level);
+                if (a.Count == 0) continue;
+                output.Write(level, keyOf(number), a, this);
+                a.Revision++;
+                written++;
+            }
+        return written;
+    }
+
+    /// <summary>Fills one row of an aggregate table.</summary>
+    public void Fill(ColumnBatch batch, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a)
+    {
+        double hours = Lengths[level] / 3_600_000_000.0;
+        batch.SetBytes(0, meter);
+        batch.SetInt64(1, a.Start);
+        batch.SetInt64(2, a.Start + Lengths[level]);
+        batch.SetDouble(3, a.Import);
+        batch.SetDouble(4, a.Export);
+        batch.SetDouble(5, a.Import / hours);
+        SetOrNull(batch, 6, a.PeakPower);
+        SetOrNull(batch, 7, a.MinVoltage);
+        SetOrNull(batch, 8, a.MaxVoltage);
+        batch.SetInt32(9, a.Count);
+        batch.SetDouble(10, Math.Min(1, a.Count / _expected[level]));
+        batch.SetInt32(11, a.Flags);
+        batch.SetInt32(12, a.Revision + 1);
+        batch.CommitRow(a.Position, a.Position + 1);
+    }
+
+    private static void SetOrNull(ColumnBatch batch, int column, double value)
+    {
+        if (double.IsNaN(value)) batch.SetNull(column); else batch.SetDouble(column, value);
+    }
+}
+
+/// <summary>
+/// Where one input's aggregate rows go: a batch and a partitioned writer per aggregate table, made on first use, so
+/// the rows are published with the input's other files.
+/// </summary>
+public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writerFor, Func<TableSpec, ColumnBatchPool> poolFor) : IDisposable
+{
+    private readonly Lake.PartitionedWriter?[] _writers = new Lake.PartitionedWriter?[MeterAggregates.Levels];
+    private readonly ColumnBatch?[] _batches = new ColumnBatch?[MeterAggregates.Levels];
+
+    public long Rows { get; private set; }
+
+    internal void Write(int level, ReadOnlySpan<byte> meter, in IntervalAggregate a, MeterAggregates aggregates)
+    {
+        var table = Tables.MeterAggregates[level];
+        var batch = _batches[level] ??= poolFor(table).Rent();
+        aggregates.Fill(batch, level, meter, a);
+        Rows++;
+        if (!batch.IsFullOrLarge) return;
+        (_writers[level] ??= writerFor(table)).Accept(batch);
+        _batches[level] = null;
+    }
+
+    /// <summary>Hands the last rows to the writers and returns every file, still under temporary names.</summary>
+    public List<Lake.WrittenFile> Complete()
+    {
+        var files = new List<Lake.WrittenFile>();
+        for (int level = 0; level < MeterAggregates.Levels; level++)
+        {
+            if (_batches[level] is { } batch)
+            {
+                (_writers[level] ??= writerFor(batch.Table)).Accept(batch);
+                _batches[level] = null;
+            }
+            if (_writers[level] is { } writer) files.AddRange(writer.Complete());
+        }
+        return files;
+    }
+
+    public void Dispose()
+    {
+        for (int level = 0; level < MeterAggregates.Levels; level++)
+        {
+            if (_batches[level] is { } batch) poolFor(batch.Table).Return(batch);
+            _writers[level]?.Dispose();
+        }
+    }
+}
