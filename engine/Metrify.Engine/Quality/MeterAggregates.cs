@@ -38,32 +38,39 @@ internal sealed class MeterAggregates(QualityOptions options)
     public const int Levels = 3;
 
     /// <summary>The aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
-    public ref IntervalAggregate At(int number, int level)
+    public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
+
+    /// <summary>The three aggregates of a meter (a chunk holds a whole number of meters, so they sit side by side).</summary>
+    private Span<IntervalAggregate> Of(int number)
     {
-        int slot = number * Levels + level;
-        while ((slot >> ChunkBits) >= _chunks.Count) _chunks.Add(new IntervalAggregate[1 << ChunkBits]);
-        return ref _chunks[slot >> ChunkBits][slot & ((1 << ChunkBits) - 1)];
+        int chunk = number / MetersPerChunk;
+        while (chunk >= _chunks.Count) _chunks.Add(new IntervalAggregate[MetersPerChunk * Levels]);
+        return _chunks[chunk].AsSpan((number - chunk * MetersPerChunk) * Levels, Levels);
     }
 
-    public long AllocatedBytes => (long)_chunks.Count * (1 << ChunkBits) * Marshal.SizeOf<IntervalAggregate>();
+    private const int MetersPerChunk = 1 << (ChunkBits - 2);
+
+    public long AllocatedBytes => (long)_chunks.Count * MetersPerChunk * Levels * Marshal.SizeOf<IntervalAggregate>();
 
     /// <summary>Adds one reading to the meter's three intervals, writing each interval the reading leaves behind.</summary>
-    public void Add(int number, ReadOnlySpan<byte> meter, long micros, double import, double export, double power,
+    public void Add(int number, SeriesStates keys, long micros, double import, double export, double power,
         double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
     {
+        var aggregates = Of(number);
         for (int level = 0; level < Levels; level++)
         {
-            ref var a = ref At(number, level);
-            long start = micros - (((micros % Lengths[level]) + Lengths[level]) % Lengths[level]);
-            if (a.Count > 0 && a.Start != start)
+            ref var a = ref aggregates[level];
+            long length = Lengths[level];
+            // Most readings fall in the meter's open interval: no division for them.
+            if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
             {
                 a.Position = position; // the row lands with the reading that closed it, inside this input's range
-                output?.Write(level, meter, a, this);
+                output?.Write(level, keys.KeyOf(number), a, this);
                 a = default;
             }
             if (a.Count == 0)
             {
-                a.Start = start;
+                a.Start = micros - (((micros % length) + length) % length);
                 a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
             }
             a.Import += import;
@@ -127,16 +134,26 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
 {
     private readonly Lake.PartitionedWriter?[] _writers = new Lake.PartitionedWriter?[MeterAggregates.Levels];
     private readonly ColumnBatch?[] _batches = new ColumnBatch?[MeterAggregates.Levels];
+    private readonly long[] _hours = new long[MeterAggregates.Levels];
 
     public long Rows { get; private set; }
 
     internal void Write(int level, ReadOnlySpan<byte> meter, in IntervalAggregate a, MeterAggregates aggregates)
     {
         var table = Tables.MeterAggregates[level];
+        // Like the decoders, cut a batch where the hour partition changes (once it is an eighth full), so the
+        // writer gets single-hour batches it can encode as they are instead of gathering rows.
+        long hour = Lake.LakePaths.HourOf(a.Start);
+        if (_batches[level] is { } current && hour != _hours[level] && current.Count >= current.Capacity / 8)
+        {
+            (_writers[level] ??= writerFor(table)).Accept(current);
+            _batches[level] = null;
+        }
         var batch = _batches[level] ??= poolFor(table).Rent();
+        _hours[level] = hour;
         aggregates.Fill(batch, level, meter, a);
         Rows++;
-        if (!batch.IsFullOrLarge) return;
+        if (!batch.IsFull && ((batch.Count & 1023) != 0 || !batch.IsFullOrLarge)) return; // the byte count costs a pass over the columns
         (_writers[level] ??= writerFor(table)).Accept(batch);
         _batches[level] = null;
     }

@@ -230,7 +230,7 @@ public sealed class SeriesChecks
             if (!(v >= min)) min = v;
             if (!(v <= max)) max = v;
         }
-        _aggregates!.Add(number, _states.KeyOf(number), micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
+        _aggregates!.Add(number, _states, micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
     }
 
     /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>
