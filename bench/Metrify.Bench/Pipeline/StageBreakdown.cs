@@ -48,8 +48,8 @@ public static class StageBreakdown
         foreach (var path in paths)
         {
             var root = Path.Combine(Path.GetTempPath(), "metrify-alloc-lake");
+            using (var warm = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions())) warm.IngestFile(path);
             using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions());
-            ingestor.IngestFile(path);
             using var sampler = new AllocationSampler();
             sampler.Start();
             long before = GC.GetTotalAllocatedBytes(true);
