@@ -113,4 +113,51 @@ public class AggregationTests
         AssertEqualToSql(lake);
         Directory.Delete(dir, true);
     }
+
+    /// <summary>An hourly operator or station table against DuckDB's GROUP BY over the raw rows: (rows, one side only, differing).</summary>
+    private static (long Total, long Missing, long Differing) CompareHourly(string lake, TableSpec target, TableSpec source, string key, string count, string[] measures, bool minMax)
+    {
+        string time = source.Columns[source.PartitionColumnIndex].Name;
+        const long hour = 3_600_000_000L;
+        var stats = string.Join(", ", measures.Select(m => $"avg({m}) AS mean_{m}" + (minMax ? $", min({m}) AS min_{m}, max({m}) AS max_{m}" : "")));
+        string Close(string column) => $"(a.{column} IS DISTINCT FROM s.{column} AND NOT abs(a.{column} - s.{column}) <= 1e-9 * greatest(1, abs(s.{column})))";
+        var differs = string.Join(" OR ", measures.SelectMany(m => minMax ? new[] { $"mean_{m}", $"min_{m}", $"max_{m}" } : [$"mean_{m}"]).Select(Close));
+        var sql = $"""
+            WITH r AS (SELECT * FROM {source.Name} WHERE quality_flags & (4 | 16 | 32 | 64 | 512) = 0),
+                 s AS (SELECT {key}, epoch_us({time}) - ((epoch_us({time}) % {hour}) + {hour}) % {hour} AS start_us, {stats},
+                              count(*) AS n, bit_or(quality_flags) AS flags FROM r GROUP BY ALL),
+                 a AS (SELECT * FROM {target.Name} QUALIFY revision = max(revision) OVER (PARTITION BY {key}, interval_start))
+            SELECT count(*), count(*) FILTER (WHERE a.{key} IS NULL OR s.{key} IS NULL),
+                   count(*) FILTER (WHERE a.{key} IS NOT NULL AND s.{key} IS NOT NULL AND ({differs} OR a.{count} <> s.n OR a.quality_flags <> s.flags
+                                    OR epoch_us(a.interval_end) <> s.start_us + {hour}))
+            FROM a FULL JOIN s ON a.{key} = s.{key} AND epoch_us(a.interval_start) = s.start_us
+            """;
+        var row = CliRunner.Rows(lake, sql)[0];
+        return (Convert.ToInt64(row[0]), Convert.ToInt64(row[1]), Convert.ToInt64(row[2]));
+    }
+
+    [Fact]
+    public void Operator_and_station_hours_equal_duckdb_over_the_raw_rows()
+    {
+        var dir = CliRunner.TempDir();
+        var data = Path.Combine(dir, "data");
+        var lake = Path.Combine(dir, "lake");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "3", "--format", "csv", "--seed", "8", "--malformed-rate", "0.01");
+        CliRunner.Ok("ingest", Path.Combine(data, "grid_status.csv"), Path.Combine(data, "weather.csv"), "--lake", lake);
+        foreach (var (total, missing, differing, name) in new[]
+        {
+            Tuple(CompareHourly(lake, Tables.GridStatusHourly, Tables.GridStatus, "operator_id", "status_count", ["grid_frequency_hz", "grid_voltage_kv", "grid_load_mw"], true), "grid_status_hourly"),
+            Tuple(CompareHourly(lake, Tables.WeatherHourly, Tables.Weather, "station_id", "observation_count",
+                ["temperature_celsius", "humidity_percent", "pressure_hpa", "wind_speed_ms", "precipitation_mm", "cloud_cover_percent"], false), "weather_hourly"),
+        })
+        {
+            Assert.True(total > 0, $"{name}: no rows");
+            Assert.True(missing == 0 && differing == 0, $"{name}: {missing} rows on one side only, {differing} differ of {total}");
+        }
+        // Four operators, 72 hours; every station reports every hour.
+        Assert.Equal(4 * 72, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM grid_status_hourly"));
+        Directory.Delete(dir, true);
+    }
+
+    private static (long, long, long, string) Tuple((long Total, long Missing, long Differing) r, string name) => (r.Total, r.Missing, r.Differing, name);
 }

@@ -15,8 +15,9 @@ public class DuckDbLakeTests
         using (var ingestor = new Ingestor(new LakeOptions { Root = Path.Combine(root, "lake") }, new IngestOptions()))
             ingestor.IngestFile(csv);
         using var duck = new DuckDbLake(Path.Combine(root, "lake"));
-        Assert.Equal(["weather"], duck.Views);
-        var summary = Assert.Single(duck.Summaries());
+        Assert.Equal(["weather", "weather_hourly"], duck.Views); // the station's two hours, aggregated in the stream
+        Assert.Equal(2, duck.Scalar<long>("SELECT count(*) FROM weather_hourly"));
+        var summary = duck.Summaries().Single(s => s.Table == "weather");
         Assert.Equal(2, summary.Rows);
         Assert.Equal(2, summary.Files);
         Assert.Equal(new DateTime(2026, 1, 5, 0, 10, 0, DateTimeKind.Utc), summary.First);

@@ -53,8 +53,10 @@ public sealed partial class Ingestor : IDisposable
 
     /// <summary>Writes the open aggregate intervals of the meters an input touched into its files (files only: a
     /// stream's intervals are written as they close).</summary>
-    internal void FlushOpenIntervals(Quality.SeriesJournal journal, Quality.AggregateOutput output) =>
-        SeriesFor(Tables.Readings)?.FlushTouched(journal, output);
+    internal void FlushOpenIntervals(Quality.SeriesJournal journal, Quality.AggregateOutput output)
+    {
+        foreach (var table in Tables.Decodable) SeriesFor(table)?.FlushTouched(journal, output);
+    }
 
     /// <summary>Source keys and paths of the files this ingestor published: the series state has seen their rows.</summary>
     private readonly HashSet<string> _publishedKeys = new(StringComparer.Ordinal), _publishedPaths = new(StringComparer.Ordinal);

@@ -65,7 +65,11 @@ internal sealed class MeterAggregates(QualityOptions options)
             if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
             {
                 a.Position = position; // the row lands with the reading that closed it, inside this input's range
-                output?.Write(level, keys.KeyOf(number), a, this);
+                if (output is not null)
+                {
+                    Fill(output.Row(Tables.MeterAggregates[level], a.Start), level, keys.KeyOf(number), a);
+                    output.Written(Tables.MeterAggregates[level]);
+                }
                 a = default;
             }
             if (a.Count == 0)
@@ -93,7 +97,8 @@ internal sealed class MeterAggregates(QualityOptions options)
             {
                 ref var a = ref At(number, level);
                 if (a.Count == 0) continue;
-                output.Write(level, keyOf(number), a, this);
+                Fill(output.Row(Tables.MeterAggregates[level], a.Start), level, keyOf(number), a);
+                output.Written(Tables.MeterAggregates[level]);
                 a.Revision++;
                 written++;
             }
@@ -126,60 +131,3 @@ internal sealed class MeterAggregates(QualityOptions options)
     }
 }
 
-/// <summary>
-/// Where one input's aggregate rows go: a batch and a partitioned writer per aggregate table, made on first use, so
-/// the rows are published with the input's other files.
-/// </summary>
-public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writerFor, Func<TableSpec, ColumnBatchPool> poolFor) : IDisposable
-{
-    private readonly Lake.PartitionedWriter?[] _writers = new Lake.PartitionedWriter?[MeterAggregates.Levels];
-    private readonly ColumnBatch?[] _batches = new ColumnBatch?[MeterAggregates.Levels];
-    private readonly long[] _hours = new long[MeterAggregates.Levels];
-
-    public long Rows { get; private set; }
-
-    internal void Write(int level, ReadOnlySpan<byte> meter, in IntervalAggregate a, MeterAggregates aggregates)
-    {
-        var table = Tables.MeterAggregates[level];
-        // Like the decoders, cut a batch where the hour partition changes (once it is an eighth full), so the
-        // writer gets single-hour batches it can encode as they are instead of gathering rows.
-        long hour = Lake.LakePaths.HourOf(a.Start);
-        if (_batches[level] is { } current && hour != _hours[level] && current.Count >= current.Capacity / 8)
-        {
-            (_writers[level] ??= writerFor(table)).Accept(current);
-            _batches[level] = null;
-        }
-        var batch = _batches[level] ??= poolFor(table).Rent();
-        _hours[level] = hour;
-        aggregates.Fill(batch, level, meter, a);
-        Rows++;
-        if (!batch.IsFull && ((batch.Count & 1023) != 0 || !batch.IsFullOrLarge)) return; // the byte count costs a pass over the columns
-        (_writers[level] ??= writerFor(table)).Accept(batch);
-        _batches[level] = null;
-    }
-
-    /// <summary>Hands the last rows to the writers and returns every file, still under temporary names.</summary>
-    public List<Lake.WrittenFile> Complete()
-    {
-        var files = new List<Lake.WrittenFile>();
-        for (int level = 0; level < MeterAggregates.Levels; level++)
-        {
-            if (_batches[level] is { } batch)
-            {
-                (_writers[level] ??= writerFor(batch.Table)).Accept(batch);
-                _batches[level] = null;
-            }
-            if (_writers[level] is { } writer) files.AddRange(writer.Complete());
-        }
-        return files;
-    }
-
-    public void Dispose()
-    {
-        for (int level = 0; level < MeterAggregates.Levels; level++)
-        {
-            if (_batches[level] is { } batch) poolFor(batch.Table).Return(batch);
-            _writers[level]?.Dispose();
-        }
-    }
-}

@@ -33,6 +33,7 @@ public sealed class SeriesChecks
     private readonly int _exportKwh = -1, _power = -1;
     private readonly int[] _voltages = [];
     private readonly MeterAggregates? _aggregates;
+    private readonly HourlyAggregates? _hourly;
     private readonly double _spikeDeviations;
     private readonly int[] _hashed;
     private uint[] _hashes = [];
@@ -56,6 +57,7 @@ public sealed class SeriesChecks
             _voltages = [table.IndexOf("voltage_v"), table.IndexOf("voltage_l1_v"), table.IndexOf("voltage_l2_v"), table.IndexOf("voltage_l3_v")];
             _aggregates = new MeterAggregates(options);
         }
+        _hourly = HourlyAggregates.For(table);
         _hashed = Enumerable.Range(0, table.Columns.Count)
             .Where(c => c != _key && c != _time && table.Columns[c].Source == ColumnSource.Input).ToArray();
     }
@@ -74,24 +76,26 @@ public sealed class SeriesChecks
     /// <summary>Series known so far and the bytes their state (and open aggregates) hold.</summary>
     public (int Series, long Bytes) Size
     {
-        get { lock (_states) return (_states.Count, _states.AllocatedBytes + (_aggregates?.AllocatedBytes ?? 0)); }
+        get { lock (_states) return (_states.Count, _states.AllocatedBytes + (_aggregates?.AllocatedBytes ?? 0) + (_hourly?.AllocatedBytes ?? 0)); }
     }
 
     /// <summary>Writes the open aggregate intervals of the meters an input touched, at the input's end; they stay
     /// open, and more readings later give them a complete row with the next revision.</summary>
     public int FlushTouched(SeriesJournal journal, AggregateOutput output)
     {
-        if (_aggregates is null) return 0;
+        if (_aggregates is null && _hourly is null) return 0;
         var touched = journal.Touched(this);
-        lock (_states) return _aggregates.Flush(touched, n => _states.KeyOf(n), output);
+        lock (_states)
+            return (_aggregates?.Flush(touched, n => _states.KeyOf(n), output) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
     }
 
     /// <summary>A series' state and open aggregates as they were before an input changed them.</summary>
-    internal readonly record struct Saved(int Number, SeriesState State, IntervalAggregate Quarter, IntervalAggregate Hour, IntervalAggregate Day);
+    internal readonly record struct Saved(int Number, SeriesState State, IntervalAggregate Quarter, IntervalAggregate Hour, IntervalAggregate Day,
+        double[]? Hourly);
 
     internal Saved Save(int number, in SeriesState state) => _aggregates is null
-        ? new(number, state, default, default, default)
-        : new(number, state, _aggregates.At(number, 0), _aggregates.At(number, 1), _aggregates.At(number, 2));
+        ? new(number, state, default, default, default, _hourly?.Of(number).ToArray())
+        : new(number, state, _aggregates.At(number, 0), _aggregates.At(number, 1), _aggregates.At(number, 2), null);
 
     /// <summary>
     /// Checks the batch's rows in order and drops identical duplicates from it. Returns the rows dropped.
@@ -128,6 +132,7 @@ public sealed class SeriesChecks
             {
                 var e = entries[i];
                 _states[e.Number] = e.State;
+                if (e.Hourly is not null) e.Hourly.CopyTo(_hourly!.Of(e.Number));
                 if (_aggregates is null) continue;
                 _aggregates.At(e.Number, 0) = e.Quarter;
                 _aggregates.At(e.Number, 1) = e.Hour;
@@ -196,6 +201,7 @@ public sealed class SeriesChecks
         }
         if (double.IsFinite(energy)) Spike(ref s, energy, ref flags);
         if (_aggregates is not null) Aggregate(batch, i, number, micros, imported, exported, flags, output);
+        _hourly?.Add(number, _states, batch, i, micros, flags, batch.RowStarts[i], output);
 
         s.LastMicros = micros;
         s.RowHash = hash;

@@ -1,0 +1,72 @@
+using Metrify.Engine.Columnar;
+
+namespace Metrify.Engine.Quality;
+
+/// <summary>
+/// Where one input's aggregate rows go: a batch and a partitioned writer per aggregate table, made on first use, so
+/// the rows are published with the input's other files. Like the decoders, a batch is cut where the hour partition
+/// changes (once it is an eighth full), so the writer gets single-hour batches it encodes as they are.
+/// </summary>
+public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writerFor, Func<TableSpec, ColumnBatchPool> poolFor) : IDisposable
+{
+    private sealed class Target
+    {
+        public Lake.PartitionedWriter? Writer;
+        public ColumnBatch? Batch;
+        public long Hour;
+    }
+
+    private readonly Dictionary<TableSpec, Target> _targets = new();
+
+    public long Rows { get; private set; }
+
+    /// <summary>The batch to fill the next row of <paramref name="table"/> into, for an interval starting at
+    /// <paramref name="start"/>; call <see cref="Written"/> after committing the row.</summary>
+    internal ColumnBatch Row(TableSpec table, long start)
+    {
+        if (!_targets.TryGetValue(table, out var t)) _targets[table] = t = new Target();
+        long hour = Lake.LakePaths.HourOf(start);
+        if (t.Batch is { } current && hour != t.Hour && current.Count >= current.Capacity / 8)
+        {
+            (t.Writer ??= writerFor(table)).Accept(current);
+            t.Batch = null;
+        }
+        t.Hour = hour;
+        return t.Batch ??= poolFor(table).Rent();
+    }
+
+    internal void Written(TableSpec table)
+    {
+        Rows++;
+        var t = _targets[table];
+        var batch = t.Batch!;
+        if (!batch.IsFull && ((batch.Count & 1023) != 0 || !batch.IsFullOrLarge)) return; // the byte count costs a pass over the columns
+        (t.Writer ??= writerFor(table)).Accept(batch);
+        t.Batch = null;
+    }
+
+    /// <summary>Hands the last rows to the writers and returns every file, still under temporary names.</summary>
+    public List<Lake.WrittenFile> Complete()
+    {
+        var files = new List<Lake.WrittenFile>();
+        foreach (var (table, t) in _targets)
+        {
+            if (t.Batch is { } batch)
+            {
+                (t.Writer ??= writerFor(table)).Accept(batch);
+                t.Batch = null;
+            }
+            if (t.Writer is { } writer) files.AddRange(writer.Complete());
+        }
+        return files;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (table, t) in _targets)
+        {
+            if (t.Batch is { } batch) poolFor(table).Return(batch);
+            t.Writer?.Dispose();
+        }
+    }
+}
