@@ -70,9 +70,11 @@ public class AggregationTests
         var dir = CliRunner.TempDir();
         var data = Path.Combine(dir, "data");
         var lake = Path.Combine(dir, "lake");
-        // Faults included: gaps, duplicates, spikes, future stamps and broken records all shape the aggregates.
+        // Faults included: gaps, duplicates, spikes, future stamps, broken records, late readings and meter swaps
+        // all shape the aggregates.
         CliRunner.Ok("simulate", "-o", data, "--meters", "60", "--days", "3", "--format", format, "--seed", "21",
-            "--gap-rate", "0.01", "--duplicate-rate", "0.01", "--spike-rate", "0.005", "--future-rate", "0.002", "--malformed-rate", "0.002");
+            "--gap-rate", "0.01", "--duplicate-rate", "0.01", "--spike-rate", "0.005", "--future-rate", "0.002", "--malformed-rate", "0.002",
+            "--late-rate", "0.005", "--reset-rate", "0.002");
         CliRunner.Ok("ingest", Path.Combine(data, file), "--lake", lake);
         AssertEqualToSql(lake);
         Assert.Equal(60 * 3, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings_daily"));

@@ -39,8 +39,16 @@ internal static class QualityCommand
             foreach (var (title, sql) in sections)
             {
                 if (output == "table") stdout.WriteLine(title);
-                using var reader = duck.Query(sql);
-                QueryCommand.Write(stdout, reader, output);
+                try
+                {
+                    using var reader = duck.Query(sql);
+                    QueryCommand.Write(stdout, reader, output);
+                }
+                catch (DuckDB.NET.Data.DuckDBException e)
+                {
+                    // A --faults file that is not a simulator's faults.csv, or a lake written by another version.
+                    throw new OperatorException($"{title.TrimEnd(':')}: {e.Message.Split('\n')[0]}");
+                }
             }
             return CliErrors.Ok;
         });
@@ -51,24 +59,29 @@ internal static class QualityCommand
     /// Each check against the simulator's injected faults (docs/quality.md defines the measures). A gap is found when
     /// the next reading of its meter is flagged <c>GapBefore</c>; a flag is right when a reading is missing before it
     /// (a gap, a quarantined record, or a reading moved into the future). A duplicate is found when one row of its
-    /// meter and instant is left; conflicting-duplicate flags count against precision.
+    /// meter and instant is left; conflicting-duplicate flags count against precision. A late reading is found when its
+    /// row is flagged <c>Late</c>; a meter swap when its row is flagged <c>RegisterDecrease</c> (only rows that carry
+    /// registers count: CSV and JSON lines have none).
     /// </summary>
     private static (string Title, string Sql) FaultSection(string faultsFile)
     {
         int gap = Bit(QualityFlags.GapBefore), spike = Bit(QualityFlags.Spike), future = Bit(QualityFlags.FutureTimestamp), conflict = Bit(QualityFlags.DuplicateConflict);
+        int late = Bit(QualityFlags.Late), decrease = Bit(QualityFlags.RegisterDecrease);
         string file = faultsFile.Replace("'", "''", StringComparison.Ordinal);
         return ("checks against the injected faults (readings):", string.Create(CultureInfo.InvariantCulture, $"""
             WITH f AS (SELECT kind, "key" AS meter_id, CAST("timestamp" AS TIMESTAMPTZ) AS ts,
                               CAST("timestamp" AS TIMESTAMPTZ) - CASE WHEN kind = 'future' THEN INTERVAL 3652 DAY ELSE INTERVAL 0 DAY END AS due
                        FROM read_csv('{file}', all_varchar = true, header = true) WHERE "table" = 'readings'),
                  r AS (SELECT meter_id, reading_timestamp AS ts, quality_flags AS q,
-                              lag(reading_timestamp) OVER (PARTITION BY meter_id ORDER BY reading_timestamp) AS prev FROM readings),
+                              coalesce(import_total_kwh, import_t1_kwh, import_t2_kwh) IS NOT NULL AS registers,
+                              CASE WHEN quality_flags & {late} = 0 THEN lag(reading_timestamp) OVER (PARTITION BY meter_id, quality_flags & {late} = 0 ORDER BY reading_timestamp) END AS prev
+                       FROM readings),
                  n AS (SELECT meter_id, ts, count(*) AS c FROM r GROUP BY ALL),
                  m AS (
                    SELECT 'gap' AS kind, (SELECT count(*) FROM f WHERE kind = 'gap') AS injected,
                           (SELECT count(*) FROM r WHERE q & {gap} <> 0) AS flagged,
                           (SELECT count(*) FROM f WHERE kind = 'gap' AND EXISTS (SELECT 1 FROM r WHERE r.meter_id = f.meter_id AND r.q & {gap} <> 0 AND f.due > r.prev AND f.due < r.ts)) AS found,
-                          (SELECT count(*) FROM r WHERE q & {gap} <> 0 AND EXISTS (SELECT 1 FROM f WHERE f.kind IN ('gap', 'malformed', 'future') AND f.meter_id = r.meter_id AND f.due > r.prev AND f.due < r.ts)) AS right_flags
+                          (SELECT count(*) FROM r WHERE q & {gap} <> 0 AND EXISTS (SELECT 1 FROM f WHERE f.kind IN ('gap', 'malformed', 'future', 'late') AND f.meter_id = r.meter_id AND f.due > r.prev AND f.due < r.ts)) AS right_flags
                    UNION ALL
                    SELECT 'spike', (SELECT count(*) FROM f WHERE kind = 'spike'), (SELECT count(*) FROM r WHERE q & {spike} <> 0),
                           (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'spike' AND q & {spike} <> 0),
@@ -77,6 +90,15 @@ internal static class QualityCommand
                    SELECT 'future', (SELECT count(*) FROM f WHERE kind = 'future'), (SELECT count(*) FROM r WHERE q & {future} <> 0),
                           (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0),
                           (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0)
+                   UNION ALL
+                   SELECT 'late', (SELECT count(*) FROM f WHERE kind = 'late'), (SELECT count(*) FROM r WHERE q & {late} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'late' AND q & {late} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'late' AND q & {late} <> 0)
+                   UNION ALL
+                   SELECT 'reset', (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers),
+                          (SELECT count(*) FROM r WHERE q & {decrease} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers AND q & {decrease} <> 0),
+                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers AND q & {decrease} <> 0)
                    UNION ALL
                    SELECT 'duplicate', (SELECT count(*) FROM f WHERE kind = 'duplicate'),
                           (SELECT count(*) FROM f JOIN n USING (meter_id, ts) WHERE kind = 'duplicate' AND c = 1) + (SELECT count(*) FROM r WHERE q & {conflict} <> 0),

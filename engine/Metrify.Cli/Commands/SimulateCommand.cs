@@ -28,12 +28,14 @@ internal static class SimulateCommand
         var spike = new Option<double>("--spike-rate") { Description = "Share of readings with a consumption spike.", DefaultValueFactory = _ => rates.Spike };
         var bad = new Option<double>("--malformed-rate") { Description = "Share of records written broken.", DefaultValueFactory = _ => rates.Malformed };
         var future = new Option<double>("--future-rate") { Description = "Share of readings stamped ten years ahead.", DefaultValueFactory = _ => rates.Future };
+        var late = new Option<double>("--late-rate") { Description = "Share of readings written an hour late.", DefaultValueFactory = _ => rates.Late };
+        var reset = new Option<double>("--reset-rate") { Description = "Share of readings where the meter is swapped and its registers restart from zero (p1, sml).", DefaultValueFactory = _ => rates.Reset };
         var to = new Option<string?>("--to") { Description = "Also produce the readings into Kafka: kafka://HOST:PORT/TOPIC (keyed by meter id)." };
         var perMessage = new Option<int>("--per-message") { Description = "With --to: readings of one meter per Kafka message.", DefaultValueFactory = _ => 1 };
 
         var command = new Command("simulate", "Write a realistic, deterministic data set with known injected faults.")
         {
-            output, seed, meters, days, start, interval, stations, pv, format, noFaults, gap, dup, spike, bad, future, to, perMessage,
+            output, seed, meters, days, start, interval, stations, pv, format, noFaults, gap, dup, spike, bad, future, late, reset, to, perMessage,
         };
         command.SetAction(parse =>
         {
@@ -64,7 +66,7 @@ internal static class SimulateCommand
                 Faults = parse.GetValue(noFaults) ? FaultRates.None : new FaultRates
                 {
                     Gap = parse.GetValue(gap), Duplicate = parse.GetValue(dup), Spike = parse.GetValue(spike),
-                    Malformed = parse.GetValue(bad), Future = parse.GetValue(future),
+                    Malformed = parse.GetValue(bad), Future = parse.GetValue(future), Late = parse.GetValue(late), Reset = parse.GetValue(reset),
                 },
             };
             var target = parse.GetValue(to) is { } t ? KafkaFleetProducer.ParseTarget(t) : default((string Servers, string Topic)?);

@@ -17,7 +17,7 @@ internal sealed class FaultLog(IReadOnlyList<SimulationFormat> formats)
 
     public Dictionary<string, long> Counts { get; } = new()
     {
-        ["gap"] = 0, ["duplicate"] = 0, ["spike"] = 0, ["malformed"] = 0, ["future"] = 0,
+        ["gap"] = 0, ["duplicate"] = 0, ["spike"] = 0, ["malformed"] = 0, ["future"] = 0, ["late"] = 0, ["reset"] = 0,
     };
 
     public Dictionary<string, long> MalformedPerTable { get; } = new() { ["readings"] = 0, ["grid_status"] = 0, ["weather"] = 0 };

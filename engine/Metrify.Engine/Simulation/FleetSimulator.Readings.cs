@@ -33,11 +33,45 @@ public sealed partial class FleetSimulator
         int firstDow = ((int)_o.Start.DayOfWeek + 6) % 7; // Monday = 0
         var f = _o.Faults;
         double tGap = f.Gap, tDup = tGap + f.Duplicate, tSpike = tDup + f.Spike, tBad = tSpike + f.Malformed, tFuture = tBad + f.Future;
+        double tLate = tFuture + f.Late, tReset = tLate + f.Reset;
+        const int LateSteps = 4;
+        var held = new List<(long Due, int Meter, long Micros, double Consumption, double Export, double Voltage, double Current, double Pf, double Frequency, double[][] Registers)>();
         long written = 0;
+
+        void WriteRow(int m, long micros, double consumption, double export, double voltage, double current, double pf, double frequency,
+            double[][]? registers = null)
+        {
+            foreach (var w in writers)
+            {
+                w.BeginRow();
+                w.Text(ids[m]);
+                w.Timestamp(micros);
+                w.Fixed(Scale(consumption, 3), 3);
+                if (meters[m].PvKwp > 0) w.Fixed(Scale(export, 3), 3); else w.Null();
+                w.Fixed(Scale(voltage, 1), 1);
+                w.Fixed(Scale(current, 2), 2);
+                w.Fixed(Scale(pf, 3), 3);
+                w.Fixed(Scale(frequency, 3), 3);
+                w.EndRow();
+            }
+            for (int i = 0; i < frameWriters.Length; i++)
+                frameWriters[i].Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, MeterFrameWriter.Fault.None, registers?[i]);
+        }
+
         try
         {
             for (long k = 0; k < steps; k++)
             {
+                // Readings held back an hour arrive now, before this interval's, with their own time.
+                for (int h = 0; h < held.Count; h++)
+                {
+                    var l = held[h];
+                    if (l.Due != k) continue;
+                    WriteRow(l.Meter, l.Micros, l.Consumption, l.Export, l.Voltage, l.Current, l.Pf, l.Frequency, l.Registers);
+                    written++;
+                    _faults.Add("late", "readings", ids[l.Meter], l.Micros, "written an hour late", positions);
+                }
+                held.RemoveAll(l => l.Due == k);
                 long day = k / perDay;
                 int slot = (int)(k % perDay);
                 int weekend = (firstDow + day) % 7 >= 5 ? 1 : 0;
@@ -72,6 +106,21 @@ public sealed partial class FleetSimulator
                     double current = consumption / hours * 1000 / (voltage * pf * meter.Phases);
                     double frequency = frequencyBase + 0.002 * Noise(ref r);
                     int variant = u >= tSpike && u < tBad ? r.Next(5) : -1;
+                    if (u >= tFuture && u < tLate && k + LateSteps < steps)
+                    {
+                        // The meter counted the energy at its time; the telegram carrying it arrives an hour later.
+                        var registers = frameWriters.Select(fw => fw.Advance(m, micros, consumption, export)).ToArray();
+                        held.Add((k + LateSteps, m, micros, consumption, export, voltage, current, pf, frequency, registers));
+                        continue;
+                    }
+                    if (u >= tLate && u < tReset)
+                    {
+                        foreach (var fw in frameWriters) fw.Reset(m); // a new meter behind the same id: registers from zero
+                        WriteRow(m, micros, consumption, export, voltage, current, pf, frequency);
+                        written++;
+                        _faults.Add("reset", "readings", ids[m], micros, "meter swapped: registers from zero", positions);
+                        continue;
+                    }
                     ulong garbage = variant == 3 ? r.NextUInt64() : 0;
                     foreach (var w in writers)
                     {

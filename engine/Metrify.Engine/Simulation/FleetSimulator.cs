@@ -98,7 +98,7 @@ public sealed partial class FleetSimulator
             ["fault_rates"] = new Dictionary<string, double>
             {
                 ["gap"] = _o.Faults.Gap, ["duplicate"] = _o.Faults.Duplicate, ["spike"] = _o.Faults.Spike,
-                ["malformed"] = _o.Faults.Malformed, ["future"] = _o.Faults.Future,
+                ["malformed"] = _o.Faults.Malformed, ["future"] = _o.Faults.Future, ["late"] = _o.Faults.Late, ["reset"] = _o.Faults.Reset,
             },
             ["records_written"] = new Dictionary<string, long> { ["readings"] = readings, ["grid_status"] = grid, ["weather"] = weather },
             ["faults_injected"] = _faults.Counts,

@@ -37,14 +37,10 @@ internal sealed class MeterFrameWriter : IFaultPosition, IDisposable
     public long Position { get; private set; }
 
     public void Write(int meter, ReadOnlySpan<byte> meterId, long utcMicros, double consumptionKwh, double exportKwh, double hours,
-        double voltage, double current, double frequency, Fault fault)
+        double voltage, double current, double frequency, Fault fault, double[]? registers = null)
     {
-        // NL tariffs: 1 = low (nights 23-07 local and weekends), 2 = normal.
-        var local = DateTime.UnixEpoch.AddTicks(utcMicros * 10).AddHours(1);
-        int tariff = local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday || local.Hour is >= 23 or < 7 ? 1 : 2;
-        var reg = _registers.AsSpan(meter * 4, 4);
-        reg[tariff - 1] += consumptionKwh;
-        reg[1 + tariff] += exportKwh;
+        int tariff = Tariff(utcMicros);
+        ReadOnlySpan<double> reg = registers ?? Count(meter, utcMicros, consumptionKwh, exportKwh);
         double importKw = consumptionKwh / hours, exportKw = exportKwh / hours;
         int length = _sml
             ? Sml(meterId, utcMicros, reg, importKw - exportKw, voltage, current, frequency)
@@ -54,6 +50,30 @@ internal sealed class MeterFrameWriter : IFaultPosition, IDisposable
         if (fault == Fault.Truncate) frame = frame[..(length * 2 / 3)];
         Append(frame);
     }
+
+    /// <summary>NL tariffs: 1 = low (nights 23-07 local and weekends), 2 = normal.</summary>
+    private static int Tariff(long utcMicros)
+    {
+        var local = DateTime.UnixEpoch.AddTicks(utcMicros * 10).AddHours(1);
+        return local.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday || local.Hour is >= 23 or < 7 ? 1 : 2;
+    }
+
+    /// <summary>Counts a reading's energy into the meter's registers and returns them as they now stand: a frame
+    /// held back and sent late carries the registers of its own time (pass them to <see cref="Write"/>).</summary>
+    public double[] Advance(int meter, long utcMicros, double consumptionKwh, double exportKwh) =>
+        Count(meter, utcMicros, consumptionKwh, exportKwh).ToArray();
+
+    private Span<double> Count(int meter, long utcMicros, double consumptionKwh, double exportKwh)
+    {
+        int tariff = Tariff(utcMicros);
+        var reg = _registers.AsSpan(meter * 4, 4);
+        reg[tariff - 1] += consumptionKwh;
+        reg[1 + tariff] += exportKwh;
+        return reg;
+    }
+
+    /// <summary>A meter swap: the new meter's registers start from zero.</summary>
+    public void Reset(int meter) => _registers.AsSpan(meter * 4, 4).Clear();
 
     /// <summary>Writes the last frame again, byte for byte (a duplicate delivery).</summary>
     public void RepeatLast() => Append(_frame.AsSpan(0, _lastLength));

@@ -23,8 +23,12 @@ public sealed record FaultRates
     public double Malformed { get; init; } = 0.0005;
     /// <summary>The timestamp is moved ten years ahead.</summary>
     public double Future { get; init; } = 0.0002;
+    /// <summary>The reading is written an hour late (after the meter's next four readings), its time unchanged.</summary>
+    public double Late { get; init; }
+    /// <summary>The meter is swapped: its registers start again from zero (P1 and SML; CSV and JSON carry no registers).</summary>
+    public double Reset { get; init; }
 
-    public static FaultRates None { get; } = new() { Gap = 0, Duplicate = 0, Spike = 0, Malformed = 0, Future = 0 };
+    public static FaultRates None { get; } = new() { Gap = 0, Duplicate = 0, Spike = 0, Malformed = 0, Future = 0, Late = 0, Reset = 0 };
 }
 
 public sealed record SimulationOptions
@@ -49,7 +53,7 @@ public sealed record SimulationOptions
         if (IntervalMinutes < 1 || 1440 % IntervalMinutes != 0) yield return $"--interval-minutes must divide a day (is {IntervalMinutes}).";
         if (WeatherStations < 0 || WeatherStations > WeatherModel.Stations.Length) yield return $"--stations must be between 0 and {WeatherModel.Stations.Length}.";
         if (Formats.Count == 0) yield return "--format needs at least one of csv, jsonl, p1, sml.";
-        foreach (var (name, rate) in new[] { ("gap", Faults.Gap), ("duplicate", Faults.Duplicate), ("spike", Faults.Spike), ("malformed", Faults.Malformed), ("future", Faults.Future) })
+        foreach (var (name, rate) in new[] { ("gap", Faults.Gap), ("duplicate", Faults.Duplicate), ("spike", Faults.Spike), ("malformed", Faults.Malformed), ("future", Faults.Future), ("late", Faults.Late), ("reset", Faults.Reset) })
             if (rate is < 0 or > 0.5 || double.IsNaN(rate)) yield return $"--{name}-rate must be between 0 and 0.5 (is {rate}).";
     }
 }
