@@ -17,6 +17,17 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     }
 
     private readonly Dictionary<TableSpec, Target> _targets = new();
+    private TableSpec? _lastTable;
+    private Target? _last;
+
+    /// <summary>Rows alternate between a few tables: remember the last one rather than hash per row.</summary>
+    private Target TargetOf(TableSpec table)
+    {
+        if (ReferenceEquals(table, _lastTable)) return _last!;
+        if (!_targets.TryGetValue(table, out var t)) _targets[table] = t = new Target();
+        (_lastTable, _last) = (table, t);
+        return t;
+    }
 
     public long Rows { get; private set; }
 
@@ -24,7 +35,7 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     /// <paramref name="start"/>; call <see cref="Written"/> after committing the row.</summary>
     internal ColumnBatch Row(TableSpec table, long start)
     {
-        if (!_targets.TryGetValue(table, out var t)) _targets[table] = t = new Target();
+        var t = TargetOf(table);
         long hour = Lake.LakePaths.HourOf(start);
         if (t.Batch is { } current && hour != t.Hour && current.Count >= current.Capacity / 8)
         {
@@ -38,7 +49,7 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     internal void Written(TableSpec table)
     {
         Rows++;
-        var t = _targets[table];
+        var t = TargetOf(table);
         var batch = t.Batch!;
         if (!batch.IsFull && ((batch.Count & 1023) != 0 || !batch.IsFullOrLarge)) return; // the byte count costs a pass over the columns
         (t.Writer ??= writerFor(table)).Accept(batch);

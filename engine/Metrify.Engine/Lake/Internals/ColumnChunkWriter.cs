@@ -164,6 +164,10 @@ internal sealed class ColumnChunkWriter : IDisposable
     /// value) and returns the number of entries, or -1 when the column has too many distinct values for a
     /// dictionary to pay (more than a quarter of its values, or 65536).
     /// </summary>
+    /// <summary>A column whose first 8192 values hold 6144 distinct ones will not end under the limit of a quarter:
+    /// give up there rather than hash a quarter of a high-cardinality column (energies, means) for nothing.</summary>
+    private const int EarlyValues = 8192, EarlyDistinct = 6144;
+
     private int BuildDictionary(ColumnChunkBuffer column)
     {
         int valid = column.ValidCount;
@@ -196,7 +200,7 @@ internal sealed class ColumnChunkWriter : IDisposable
                 int entry = slots[slot] - 1;
                 if (entry < 0)
                 {
-                    if (count == limit) return -1;
+                    if (count == limit || count == EarlyDistinct && k < EarlyValues) return -1;
                     slots[slot] = count + 1;
                     entries[count] = r;
                     indices[k++] = count++;
@@ -226,7 +230,7 @@ internal sealed class ColumnChunkWriter : IDisposable
                 int entry = slots[slot] - 1;
                 if (entry < 0)
                 {
-                    if (count == limit) return -1;
+                    if (count == limit || count == EarlyDistinct && k < EarlyValues) return -1;
                     slots[slot] = count + 1;
                     _entries[count] = r;
                     _indices[k++] = count++;
