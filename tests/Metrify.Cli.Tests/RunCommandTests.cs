@@ -47,9 +47,16 @@ public class RunCommandTests
 
         await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "readings.csv")) && File.Exists(Path.Combine(inbox, "done", "meter.p1"))
             && File.Exists(Path.Combine(inbox, "failed", "notes.csv.reason.txt")), "the three files to be processed");
+        // The last 10 readings again, in a file of their own: the daemon remembers each meter, so they are dropped
+        // as identical duplicates (and counted), not written twice.
+        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv"));
+        File.WriteAllLines(Path.Combine(dir, "again.csv"), lines.Take(1).Concat(lines.TakeLast(10)));
+        File.Move(Path.Combine(dir, "again.csv"), Path.Combine(inbox, "again.csv"));
+        await WaitFor(() => File.Exists(Path.Combine(inbox, "done", "again.csv")), "the repeated readings to be processed");
         var metrics = await Http.GetStringAsync(url + "/metrics");
         Assert.Contains("metrify_records_total{source=\"inbox\",table=\"readings\"} 1921", metrics);
-        Assert.Contains("metrify_inbox_files_total{outcome=\"done\"} 2", metrics);
+        Assert.Contains("metrify_duplicates_dropped_total{source=\"inbox\"} 10", metrics);
+        Assert.Contains("metrify_inbox_files_total{outcome=\"done\"} 3", metrics);
         Assert.Contains("metrify_inbox_files_total{outcome=\"failed\"} 1", metrics);
         Assert.Contains("metrify_files_written_total{table=\"gas\"}", metrics);
         Assert.Equal("Healthy", await Http.GetStringAsync(url + "/health"));

@@ -15,7 +15,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     /// <summary>Consecutive failed attempts (lake or file system) after which the daemon reports unhealthy.</summary>
     public const int UnhealthyAfter = 3;
 
-    private readonly Counter _records, _bytes, _quarantined, _files, _inbox, _sinkFailures;
+    private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures;
     private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd;
     private readonly Gauge _pending, _budget, _lag, _memory;
     private int _consecutiveFailures;
@@ -29,6 +29,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _records = f.CreateCounter("metrify_records_total", "Rows written to the lake.", "source", "table");
         _bytes = f.CreateCounter("metrify_input_bytes_total", "Input bytes ingested.", "source");
         _quarantined = f.CreateCounter("metrify_quarantined_total", "Records or frames quarantined.", "source", "reason");
+        _duplicates = f.CreateCounter("metrify_duplicates_dropped_total", "Rows dropped as identical repeats of a row already taken (same series, instant and values).", "source");
         _files = f.CreateCounter("metrify_files_written_total", "Parquet files published.", "table");
         _fileBytes = f.CreateHistogram("metrify_file_bytes", "Size of the Parquet files published.",
             new HistogramConfiguration { LabelNames = ["table"], Buckets = Histogram.ExponentialBuckets(4096, 4, 10) });
@@ -76,6 +77,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         }
         for (int i = 0; i < r.Stats.PerReason.Length; i++)
             if (r.Stats.PerReason[i] > 0) _quarantined.WithLabels(source, QuarantineReasons.Code((QuarantineReason)i)).Inc(r.Stats.PerReason[i]);
+        if (r.Stats.DuplicatesDropped > 0) _duplicates.WithLabels(source).Inc(r.Stats.DuplicatesDropped);
     }
 
     public void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs)
