@@ -24,6 +24,7 @@ public sealed class SeriesChecks
 {
     private const int Warmup = 4;           // readings before spikes are judged
     private const float Smoothing = 1f / 32; // running statistic: about the last 32 readings (8 hours at 15 minutes)
+    private const float PeakFactor = 2.5f, PeakDecay = 0.995f, PeakGrowth = 1.5f; // recent peaks, see Spike
     private const int Skipped = (int)(QualityFlags.FutureTimestamp | QualityFlags.SentinelTimestamp | QualityFlags.NoMeterClock);
 
     private readonly TableSpec _table;
@@ -214,15 +215,22 @@ public sealed class SeriesChecks
     private void Spike(ref SeriesState s, double energy, ref int flags)
     {
         float e = (float)energy;
-        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; return; }
+        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; s.Envelope = (Half)Math.Max(e, 0); return; }
         float floor = Math.Max(0.1f * Math.Abs(s.Mean), 1e-3f);
-        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor))
+        // Far above the running mean (in deviations) and above the meter's recent peaks: a daily load curve's
+        // evening peak passes the first test on a meter's first day, not the second.
+        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor) && e > PeakFactor * (float)s.Envelope)
         {
             flags |= (int)QualityFlags.Spike;
             return;
         }
         s.Deviation += Smoothing * (Math.Abs(e - s.Mean) - s.Deviation);
         s.Mean += Smoothing * (e - s.Mean);
+        // The peak starts from the lowest warm-up reading and follows a rise at most by half per reading, so a spike
+        // in the warm-up (unjudged) does not mask the next ones for days; it decays by half in ~140 readings.
+        float peak = (float)s.Envelope, rise = PeakGrowth * Math.Max(peak, floor);
+        if (s.Count < Warmup) s.Envelope = (Half)Math.Max(Math.Min(peak, e), 0);
+        else s.Envelope = (Half)Math.Min(Math.Max(Math.Min(e, rise), PeakDecay * peak), (float)Half.MaxValue);
     }
 
     private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)

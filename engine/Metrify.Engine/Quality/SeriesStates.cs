@@ -29,6 +29,8 @@ public struct SeriesState
     public uint Journal;
     /// <summary>How many steps in a row had the latest step's length (saturates).</summary>
     public byte StepRepeats;
+    /// <summary>The meter's recent peak energy per reading, decaying (half precision is plenty for a threshold).</summary>
+    public Half Envelope;
 }
 
 /// <summary>
