@@ -204,7 +204,8 @@ public static class DaemonBench
     }
 
     /// <summary>A fleet's messages, made once so that producing costs little CPU: <c>--per-message</c> quarter-hours of
-    /// one meter each, for one day, in time order; then the same day again.</summary>
+    /// one meter each, for one day, in time order; then the next day (the dates patched in a copy), so every meter's
+    /// time moves on as a real fleet's does (a repeated day would be all late rows and duplicates to the checks).</summary>
     private sealed class Fleet
     {
         private readonly byte[][] _keys;
@@ -229,10 +230,25 @@ public static class DaemonBench
             }
         }
 
+        private static readonly byte[] FirstDay = "2026-01-01"u8.ToArray();
+
         public (byte[] Key, byte[] Value) Next()
         {
-            long n = _next++ % _values.Length;
-            return (_keys[n % _keys.Length], _values[n]);
+            long cycle = _next / _values.Length, n = _next++ % _values.Length;
+            var value = _values[n];
+            if (cycle == 0) return (_keys[n % _keys.Length], value);
+            // The producer copies the value before Produce returns, so each call may get a fresh copy to patch.
+            var copy = value.ToArray();
+            Span<byte> date = stackalloc byte[10];
+            new DateTime(2026, 1, 1).AddDays(cycle).TryFormat(date, out _, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+            var span = copy.AsSpan();
+            for (int i = span.IndexOf(FirstDay); i >= 0;)
+            {
+                date.CopyTo(span[i..]);
+                int next = span[(i + 10)..].IndexOf(FirstDay);
+                i = next < 0 ? -1 : i + 10 + next;
+            }
+            return (_keys[n % _keys.Length], copy);
         }
     }
 
