@@ -1,6 +1,6 @@
 namespace Metrify.Engine.Pipeline;
 
-/// <summary>How sources are read and decoded. Defaults in one place; docs/configuration.md lists every key.</summary>
+/// <summary>How sources are read and decoded. Defaults in one place; README.md's configuration table lists every key.</summary>
 public sealed record IngestOptions
 {
     /// <summary>Rows per decoded batch (the unit handed from the decoder to the encoders).</summary>
