@@ -24,6 +24,20 @@ public static class CliRunner
 
     public static string TempDir() => Directory.CreateTempSubdirectory("metrify-cli-").FullName;
 
+    /// <summary>A simulated fleet in one format with every fault kind injected (1 % gaps and duplicates, 0.5 %
+    /// spikes, 0.2 % future stamps, broken records and late readings, 0.1 % meter swaps), then ingested into
+    /// <paramref name="lake"/>; returns the folder holding the data and its faults.csv.</summary>
+    public static string SimulateFaultyAndIngest(string dir, string lake, string format, int meters, int days, int seed)
+    {
+        var data = Path.Combine(dir, "data");
+        Ok("simulate", "-o", data, "--meters", $"{meters}", "--days", $"{days}", "--format", format, "--seed", $"{seed}",
+            "--gap-rate", "0.01", "--duplicate-rate", "0.01", "--spike-rate", "0.005", "--future-rate", "0.002", "--malformed-rate", "0.002",
+            "--late-rate", "0.002", "--reset-rate", "0.001");
+        var file = format switch { "p1" => "readings.p1", "sml" => "readings.sml.bin", _ => $"readings.{format}" };
+        Ok("ingest", Path.Combine(data, file), "--lake", lake);
+        return data;
+    }
+
     public static string RepoRoot() => Conformance.RepoRoot();
 
     public static T Scalar<T>(string lake, string sql)
