@@ -20,6 +20,9 @@ public interface IKafkaSourceObserver
 
     /// <summary>Column memory the open chunks hold.</summary>
     void MemoryInUse(long bytes);
+
+    /// <summary>Series (meters, operators, stations) the checks remember, and the bytes their state holds.</summary>
+    void SeriesState(string source, int series, long bytes);
 }
 
 /// <summary>
@@ -190,6 +193,8 @@ public sealed class KafkaSource
             if (w.High.Value >= 0 && state.Next is long next) _observer.Lag(tp.Topic, tp.Partition.Value, Math.Max(0, w.High.Value - next));
         }
         _observer.MemoryInUse(_ingestor.MemoryInUse());
+        var (series, bytes) = _ingestor.SeriesState;
+        _observer.SeriesState("kafka", series, bytes);
     }
 
     /// <summary>Publishes the partition's open chunk, then marks its offsets done.</summary>

@@ -56,6 +56,7 @@ public class RunCommandTests
         var metrics = await Http.GetStringAsync(url + "/metrics");
         Assert.Contains("metrify_records_total{source=\"inbox\",table=\"readings\"} 1921", metrics);
         Assert.Contains("metrify_duplicates_dropped_total{source=\"inbox\"} 10", metrics);
+        Assert.Contains("metrify_series_tracked{source=\"inbox\"} 21", metrics); // 20 simulated meters and the P1 one
         Assert.Contains("metrify_inbox_files_total{outcome=\"done\"} 3", metrics);
         Assert.Contains("metrify_inbox_files_total{outcome=\"failed\"} 1", metrics);
         Assert.Contains("metrify_files_written_total{table=\"gas\"}", metrics);

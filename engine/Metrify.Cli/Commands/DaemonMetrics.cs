@@ -17,7 +17,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
 
     private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures;
     private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd;
-    private readonly Gauge _pending, _budget, _lag, _memory;
+    private readonly Gauge _pending, _budget, _lag, _memory, _series, _seriesBytes;
     private int _consecutiveFailures;
     private string? _lastFailure;
     private string? _stopped;
@@ -46,6 +46,8 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _endToEnd = f.CreateHistogram("metrify_kafka_end_to_end_seconds", "From a message's Kafka timestamp to its rows being durable in the lake.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.05, 1.5, 20) });
         _memory = f.CreateGauge("metrify_memory_in_use_bytes", "Column memory the open Kafka chunks and encoders hold.");
+        _series = f.CreateGauge("metrify_series_tracked", "Meters, operators and stations whose check state and open aggregates a source holds.", "source");
+        _seriesBytes = f.CreateGauge("metrify_series_state_bytes", "Bytes of that state.", "source");
     }
 
     public CollectorRegistry Registry { get; }
@@ -104,6 +106,12 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     public void Failed(string topic, Exception error) => Failure("kafka:" + topic, $"{error.GetType().Name}: {error.Message.Split('\n')[0]}");
 
     public void MemoryInUse(long bytes) => _memory.Set(bytes);
+
+    public void SeriesState(string source, int series, long bytes)
+    {
+        _series.WithLabels(source).Set(series);
+        _seriesBytes.WithLabels(source).Set(bytes);
+    }
 
     /// <summary>A source gave up for good (a fatal error): the daemon stays unhealthy until restarted.</summary>
     public void SourceStopped(string source, string reason)

@@ -202,6 +202,8 @@ internal static class RunCommand
                 // finished on shutdown: the scan only checks the token between files.
                 var outcomes = await Task.Run(() => inbox.Scan(stoppingToken), CancellationToken.None).ConfigureAwait(false);
                 metrics.Pending(inbox.Pending);
+                var (series, bytes) = inbox.Ingestor.SeriesState;
+                metrics.SeriesState("inbox", series, bytes);
                 foreach (var o in outcomes)
                 {
                     metrics.Record(o);

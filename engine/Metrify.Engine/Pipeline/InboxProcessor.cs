@@ -43,6 +43,9 @@ public sealed class InboxProcessor
 
     public string Inbox => _inbox;
 
+    /// <summary>The ingestor the inbox feeds (its series state spans every file).</summary>
+    public Ingestor Ingestor => _ingestor;
+
     /// <summary>Files in the inbox at the last scan (taken or still settling).</summary>
     public int Pending { get; private set; }
 
