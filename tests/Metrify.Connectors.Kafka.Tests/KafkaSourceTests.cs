@@ -45,8 +45,9 @@ public class KafkaSourceTests
         Properties = new() { ["session.timeout.ms"] = "6000", ["log_level"] = "3" },
     };
 
-    internal static Ingestor NewIngestor(string lake) =>
-        new(new LakeOptions { Root = lake }, new IngestOptions { MemoryBudgetBytes = 64L << 20, EncoderThreads = 1, DecodeThreads = 1 });
+    internal static Ingestor NewIngestor(string lake, bool seriesChecks = true) =>
+        new(new LakeOptions { Root = lake }, new IngestOptions { MemoryBudgetBytes = 64L << 20, EncoderThreads = 1, DecodeThreads = 1 },
+            quality: new() { SeriesChecks = seriesChecks });
 
     internal static long Count(string lake, string sql)
     {
@@ -117,7 +118,9 @@ public class KafkaSourceTests
         using var cluster = new MockCluster();
         var lake = Path.Combine(TempDir(), "lake");
         cluster.Produce("meters", Readings(meters: 20, perMeter: 96, perMessage: 12));
-        using (var ingestor = NewIngestor(lake))
+        // Without series checks: their state lives in the process, so a chunk replayed by a new process may get
+        // other flags and aggregate rows (docs/operations.md); the byte-for-byte replay is the data path's promise.
+        using (var ingestor = NewIngestor(lake, seriesChecks: false))
         {
             var source = new KafkaSource(Options(cluster.BootstrapServers, "meters", "g2"), ingestor, null, NullLogger.Instance);
             RunUntil(source, () => Count(lake, "SELECT count(*) FROM readings") >= 20 * 96);
@@ -129,7 +132,7 @@ public class KafkaSourceTests
         foreach (var f in newest.Files) File.Delete(Path.Combine(lake, f.Path));
         Assert.True(Count(lake, "SELECT count(*) FROM readings") < 20 * 96);
 
-        using (var ingestor = NewIngestor(lake))
+        using (var ingestor = NewIngestor(lake, seriesChecks: false))
         {
             var source = new KafkaSource(Options(cluster.BootstrapServers, "meters", "g2"), ingestor, null, NullLogger.Instance);
             RunUntil(source, () => newest.Files.All(f => File.Exists(Path.Combine(lake, f.Path))));
