@@ -98,7 +98,7 @@ public static class StageBreakdown
     /// state each run, so every run sees every meter for the first time and then its history).</summary>
     private sealed class CheckingOnly(ColumnBatchPool pool, TableSpec table) : IBatchSink
     {
-        private readonly Metrify.Engine.Quality.BatchChecks _checks = new(table, new(), DateTime.UtcNow.Ticks / 10 - 62_135_596_800_000_000);
+        private readonly Metrify.Engine.Quality.BatchChecks _checks = new(table, new(), Ingestor.NowMicros());
         private readonly Metrify.Engine.Quality.SeriesChecks? _series = Metrify.Engine.Quality.SeriesChecks.For(table, new());
         public void Accept(ColumnBatch batch)
         {

@@ -65,8 +65,8 @@ internal static class QualityCommand
     /// </summary>
     private static (string Title, string Sql) FaultSection(string faultsFile)
     {
-        int gap = Bit(QualityFlags.GapBefore), spike = Bit(QualityFlags.Spike), future = Bit(QualityFlags.FutureTimestamp), conflict = Bit(QualityFlags.DuplicateConflict);
-        int late = Bit(QualityFlags.Late), decrease = Bit(QualityFlags.RegisterDecrease);
+        int gap = (int)QualityFlags.GapBefore, spike = (int)QualityFlags.Spike, future = (int)QualityFlags.FutureTimestamp;
+        int conflict = (int)QualityFlags.DuplicateConflict, late = (int)QualityFlags.Late, decrease = (int)QualityFlags.RegisterDecrease;
         string file = faultsFile.Replace("'", "''", StringComparison.Ordinal);
         return ("checks against the injected faults (readings):", string.Create(CultureInfo.InvariantCulture, $"""
             WITH f AS (SELECT kind, "key" AS meter_id, CAST("timestamp" AS TIMESTAMPTZ) AS ts,
@@ -110,8 +110,6 @@ internal static class QualityCommand
             FROM m ORDER BY kind
             """));
     }
-
-    private static int Bit(QualityFlags flag) => 1 << System.Numerics.BitOperations.Log2((uint)flag);
 
     private static IEnumerable<(string Title, string Sql)> Sections(DuckDbLake duck, int perDay, int worst)
     {

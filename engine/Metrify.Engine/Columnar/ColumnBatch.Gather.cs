@@ -98,7 +98,9 @@ public sealed unsafe partial class ColumnBatch
     {
         int kept = rows.Length, old = Count;
         if (kept == old) return;
-        Span<(int From, int To, int Length)> runs = kept <= 512 ? stackalloc (int, int, int)[kept] : new (int, int, int)[kept];
+        // Runs never outnumber the dropped rows + 1 (each run after the first starts past a drop); drops are rare.
+        var rented = System.Buffers.ArrayPool<(int From, int To, int Length)>.Shared.Rent(old - kept + 1);
+        var runs = rented.AsSpan();
         int runCount = 0;
         for (int i = 0; i < kept;)
         {
@@ -155,6 +157,7 @@ public sealed unsafe partial class ColumnBatch
             Buffer.MemoryCopy(starts + from, starts + to, length * 8L, length * 8L);
             Buffer.MemoryCopy(ends + from, ends + to, length * 8L, length * 8L);
         }
+        System.Buffers.ArrayPool<(int, int, int)>.Shared.Return(rented);
         Count = kept;
     }
 }

@@ -115,47 +115,43 @@ public static class Tables
             Ts("context_timestamp", "Event time of the nearest good record of the same source; partitions the row deterministically."),
         ], "context_timestamp");
 
-    /// <summary>Per-meter aggregates over one interval length, computed in the stream (docs/quality.md).</summary>
-    private static TableSpec MeterAggregate(string name, string interval) => new(name,
-        $"Per meter and {interval}: energy, power, voltage, reading count, completeness and flags, computed in the stream.",
+    /// <summary>An aggregate table: the series key and the interval, the measures, then how many rows went in,
+    /// their flags and the row's revision (docs/quality.md).</summary>
+    private static TableSpec Aggregate(string name, string description, ColumnSpec key, string span, string count, IEnumerable<ColumnSpec> measures) =>
+        new(name, description,
         [
-            Str("meter_id", "Meter the interval belongs to.", nullable: false),
-            Ts("interval_start", "Start of the interval (inclusive, UTC)."),
-            Ts("interval_end", "End of the interval (exclusive, UTC)."),
+            key,
+            Ts("interval_start", $"Start of the {span} (inclusive, UTC)."),
+            Ts("interval_end", $"End of the {span} (exclusive, UTC)."),
+            .. measures,
+            new(count, ColumnKind.Int32, false, "", "Rows aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."),
+            new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."),
+            new("revision", ColumnKind.Int32, false, "", $"1 for the first row of a series' {span}; each later row for it (the {span} got more rows after it was written) counts up: keep the highest."),
+        ], "interval_start");
+
+    /// <summary>Per-meter aggregates over one interval length.</summary>
+    private static TableSpec MeterAggregate(string name, string interval) => Aggregate(name,
+        $"Per meter and {interval}: energy, power, voltage, reading count, completeness and flags, computed in the stream.",
+        Str("meter_id", "Meter the interval belongs to.", nullable: false), "interval", "reading_count",
+        [
             F("energy_import_kwh", "kWh", "Energy imported in the interval: register steps where the meter sends registers, else the sum of consumption_kwh."),
             F("energy_export_kwh", "kWh", "Energy exported in the interval: export register steps, else the sum of export_kwh."),
             F("mean_power_kw", "kW", "Mean import power over the interval: energy_import_kwh / the interval's hours."),
             F("peak_power_kw", "kW", "Highest instantaneous import power sent in the interval (null when the meter sends none)."),
             F("min_voltage_v", "V", "Lowest voltage sent in the interval, over voltage_v and the phase voltages."),
             F("max_voltage_v", "V", "Highest voltage sent in the interval, over voltage_v and the phase voltages."),
-            new("reading_count", ColumnKind.Int32, false, "", "Readings aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."),
             F("completeness", "1", "reading_count / the readings Quality:ReadingIntervalMinutes expects in the interval, at most 1."),
-            new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."),
-            new("revision", ColumnKind.Int32, false, "", "1 for the first row of an interval; each later row for the same meter and interval (the interval got more rows after it was written) counts up: keep the highest."),
-        ], "interval_start");
+        ]);
 
     /// <summary>Hourly statistics of a series table's measurements (mean, and min and max when asked).</summary>
-    private static TableSpec Hourly(string name, string description, TableSpec source, string key, string count, string[] measures, bool minMax)
-    {
-        var columns = new List<ColumnSpec>
-        {
-            Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false),
-            Ts("interval_start", "Start of the hour (inclusive, UTC)."),
-            Ts("interval_end", "End of the hour (exclusive, UTC)."),
-        };
-        foreach (var m in measures)
-        {
-            var unit = source.Columns[source.IndexOf(m)].Unit;
-            columns.Add(F($"mean_{m}", unit, $"Mean of {m} over the hour's rows that carry it."));
-            if (!minMax) continue;
-            columns.Add(F($"min_{m}", unit, $"Lowest {m} in the hour."));
-            columns.Add(F($"max_{m}", unit, $"Highest {m} in the hour."));
-        }
-        columns.Add(new(count, ColumnKind.Int32, false, "", "Rows aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."));
-        columns.Add(new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."));
-        columns.Add(new("revision", ColumnKind.Int32, false, "", "1 for the first row of an hour; each later row for the same series and hour counts up: keep the highest."));
-        return new(name, description, columns, "interval_start");
-    }
+    private static TableSpec Hourly(string name, string description, TableSpec source, string key, string count, string[] measures, bool minMax) =>
+        Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count,
+            measures.SelectMany(m =>
+            {
+                var unit = source.Columns[source.IndexOf(m)].Unit;
+                var mean = F($"mean_{m}", unit, $"Mean of {m} over the hour's rows that carry it.");
+                return minMax ? [mean, F($"min_{m}", unit, $"Lowest {m} in the hour."), F($"max_{m}", unit, $"Highest {m} in the hour.")] : new[] { mean };
+            }));
 
     public static TableSpec GridStatusHourly { get; } = Hourly("grid_status_hourly",
         "Per grid operator and hour: frequency, voltage and load statistics, computed in the stream.",

@@ -29,8 +29,6 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
         return t;
     }
 
-    public long Rows { get; private set; }
-
     /// <summary>The batch to fill the next row of <paramref name="table"/> into, for an interval starting at
     /// <paramref name="start"/>; call <see cref="Written"/> after committing the row.</summary>
     internal ColumnBatch Row(TableSpec table, long start)
@@ -48,7 +46,6 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
 
     internal void Written(TableSpec table)
     {
-        Rows++;
         var t = TargetOf(table);
         var batch = t.Batch!;
         if (!batch.IsFull && ((batch.Count & 1023) != 0 || !batch.IsFullOrLarge)) return; // the byte count costs a pass over the columns

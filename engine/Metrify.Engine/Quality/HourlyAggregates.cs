@@ -54,7 +54,7 @@ internal sealed class HourlyAggregates
         }
         if (a[1] == 0)
         {
-            a[0] = micros - (((micros % Hour) + Hour) % Hour);
+            a[0] = MeterAggregates.IntervalStart(micros, Hour);
             for (int m = 0; m < _measures.Length; m++)
             {
                 a[Header + m * PerMeasure + 2] = double.PositiveInfinity;

@@ -65,16 +65,12 @@ internal sealed class MeterAggregates(QualityOptions options)
             if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
             {
                 a.Position = position; // the row lands with the reading that closed it, inside this input's range
-                if (output is not null)
-                {
-                    Fill(output.Row(Tables.MeterAggregates[level], a.Start), level, keys.KeyOf(number), a);
-                    output.Written(Tables.MeterAggregates[level]);
-                }
+                if (output is not null) Write(output, level, keys.KeyOf(number), a);
                 a = default;
             }
             if (a.Count == 0)
             {
-                a.Start = micros - (((micros % length) + length) % length);
+                a.Start = IntervalStart(micros, length);
                 a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
             }
             a.Import += import;
@@ -89,7 +85,7 @@ internal sealed class MeterAggregates(QualityOptions options)
     }
 
     /// <summary>Writes every open interval of the given meters and keeps it open for more readings.</summary>
-    public int Flush(List<int> numbers, Func<int, ReadOnlySpan<byte>> keyOf, AggregateOutput output)
+    public int Flush(List<int> numbers, SeriesStates keys, AggregateOutput output)
     {
         int written = 0;
         foreach (int number in numbers)
@@ -97,32 +93,39 @@ internal sealed class MeterAggregates(QualityOptions options)
             {
                 ref var a = ref At(number, level);
                 if (a.Count == 0) continue;
-                Fill(output.Row(Tables.MeterAggregates[level], a.Start), level, keyOf(number), a);
-                output.Written(Tables.MeterAggregates[level]);
+                Write(output, level, keys.KeyOf(number), a);
                 a.Revision++;
                 written++;
             }
         return written;
     }
 
-    /// <summary>Fills one row of an aggregate table.</summary>
-    public void Fill(ColumnBatch batch, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a)
+    /// <summary>The start of the interval of <paramref name="length"/> holding <paramref name="micros"/> (UTC, also
+    /// before 1970).</summary>
+    public static long IntervalStart(long micros, long length) => micros - ((micros % length) + length) % length;
+
+    /// <summary>Writes one row of an aggregate table.</summary>
+    private void Write(AggregateOutput output, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a)
     {
+        var table = Tables.MeterAggregates[level];
+        var batch = output.Row(table, a.Start);
         double hours = Lengths[level] / 3_600_000_000.0;
-        batch.SetBytes(0, meter);
-        batch.SetInt64(1, a.Start);
-        batch.SetInt64(2, a.Start + Lengths[level]);
-        batch.SetDouble(3, a.Import);
-        batch.SetDouble(4, a.Export);
-        batch.SetDouble(5, a.Import / hours);
-        SetOrNull(batch, 6, a.PeakPower);
-        SetOrNull(batch, 7, a.MinVoltage);
-        SetOrNull(batch, 8, a.MaxVoltage);
-        batch.SetInt32(9, a.Count);
-        batch.SetDouble(10, Math.Min(1, a.Count / _expected[level]));
-        batch.SetInt32(11, a.Flags);
-        batch.SetInt32(12, a.Revision + 1);
+        int c = 0; // in the order of Tables.MeterAggregate
+        batch.SetBytes(c++, meter);
+        batch.SetInt64(c++, a.Start);
+        batch.SetInt64(c++, a.Start + Lengths[level]);
+        batch.SetDouble(c++, a.Import);
+        batch.SetDouble(c++, a.Export);
+        batch.SetDouble(c++, a.Import / hours);
+        SetOrNull(batch, c++, a.PeakPower);
+        SetOrNull(batch, c++, a.MinVoltage);
+        SetOrNull(batch, c++, a.MaxVoltage);
+        batch.SetDouble(c++, Math.Min(1, a.Count / _expected[level]));
+        batch.SetInt32(c++, a.Count);
+        batch.SetInt32(c++, a.Flags);
+        batch.SetInt32(c, a.Revision + 1);
         batch.CommitRow(a.Position, a.Position + 1);
+        output.Written(table);
     }
 
     private static void SetOrNull(ColumnBatch batch, int column, double value)

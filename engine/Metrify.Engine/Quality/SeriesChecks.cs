@@ -32,7 +32,7 @@ public sealed class SeriesChecks
     private readonly int _key, _time, _flags, _initialCadence;
     private readonly int _consumption = -1, _importTotal = -1, _importT1 = -1, _importT2 = -1, _exportTotal = -1, _exportT1 = -1, _exportT2 = -1;
     private readonly int _exportKwh = -1, _power = -1;
-    private readonly int[] _voltages = [];
+    private readonly int[] _voltages = [], _registerColumns = [];
     private readonly MeterAggregates? _aggregates;
     private readonly HourlyAggregates? _hourly;
     private readonly double _spikeDeviations;
@@ -55,6 +55,7 @@ public sealed class SeriesChecks
             (_importTotal, _importT1, _importT2) = (table.IndexOf("import_total_kwh"), table.IndexOf("import_t1_kwh"), table.IndexOf("import_t2_kwh"));
             (_exportTotal, _exportT1, _exportT2) = (table.IndexOf("export_total_kwh"), table.IndexOf("export_t1_kwh"), table.IndexOf("export_t2_kwh"));
             (_exportKwh, _power) = (table.IndexOf("export_kwh"), table.IndexOf("import_power_kw"));
+            _registerColumns = [_importTotal, _importT1, _importT2, _exportTotal, _exportT1, _exportT2];
             _voltages = [table.IndexOf("voltage_v"), table.IndexOf("voltage_l1_v"), table.IndexOf("voltage_l2_v"), table.IndexOf("voltage_l3_v")];
             _aggregates = new MeterAggregates(options);
         }
@@ -72,8 +73,6 @@ public sealed class SeriesChecks
         return null;
     }
 
-    public TableSpec Table => _table;
-
     /// <summary>Series known so far and the bytes their state (and open aggregates) hold.</summary>
     public (int Series, long Bytes) Size
     {
@@ -87,7 +86,7 @@ public sealed class SeriesChecks
         if (_aggregates is null && _hourly is null) return 0;
         var touched = journal.Touched(this);
         lock (_states)
-            return (_aggregates?.Flush(touched, n => _states.KeyOf(n), output) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
+            return (_aggregates?.Flush(touched, _states, output) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
     }
 
     /// <summary>A series' state and open aggregates as they were before an input changed them.</summary>
@@ -110,7 +109,8 @@ public sealed class SeriesChecks
         lock (_states)
         {
             HashRows(batch);
-            _registers = _consumption >= 0 && new[] { _importTotal, _importT1, _importT2, _exportTotal, _exportT1, _exportT2 }.Any(c => batch.NullCount(c) < count);
+            _registers = false;
+            foreach (int c in _registerColumns) _registers |= batch.NullCount(c) < count;
             var times = batch.Int64Values(_time);
             var flags = batch.MutableInt32Values(_flags);
             if (_keep.Length < count) _keep = new int[batch.Capacity];
