@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Metrify.Engine.Columnar;
+using Metrify.Engine.Lake;
 
 namespace Metrify.Connectors.DuckDb;
 
@@ -39,7 +40,8 @@ public sealed class DuckDbLake : IDisposable
     /// <summary>Tables that have at least one file, in <see cref="Tables.All"/> order.</summary>
     public IReadOnlyList<string> Views => _views;
 
-    public string Glob(string table) => Path.Combine(Root, table, "*", "*", "*.parquet");
+    public string Glob(string table) => LakePaths.FileGlob(Path.Combine(Root, table),
+        Tables.Find(table) ?? throw new ArgumentException($"No table {table}.", nameof(table)));
 
     private bool HasFiles(string table)
     {

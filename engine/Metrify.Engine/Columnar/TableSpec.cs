@@ -41,16 +41,19 @@ public sealed record ColumnSpec(string Name, ColumnKind Kind, bool Nullable, str
 }
 
 /// <summary>
-/// One lake table: its columns in file order, the timestamp column that partitions it, and the Arrow schema.
+/// One lake table: its columns in file order, the timestamp column that partitions it (by the hour, or by the day for
+/// the aggregate tables), and the Arrow schema.
 /// The column lists live in <see cref="Tables"/>; docs/schema.md documents the same lists (a test keeps them equal).
 /// </summary>
 public sealed class TableSpec
 {
     public const string SchemaVersion = "1";
 
-    public TableSpec(string name, string description, IReadOnlyList<ColumnSpec> columns, string partitionColumn)
+    public TableSpec(string name, string description, IReadOnlyList<ColumnSpec> columns, string partitionColumn, int partitionHours = 1)
     {
+        if (partitionHours is not (1 or 24)) throw new ArgumentOutOfRangeException(nameof(partitionHours), "Tables are partitioned by the hour or by the day.");
         Name = name;
+        PartitionHours = partitionHours;
         Description = description;
         Columns = columns;
         PartitionColumnIndex = IndexOf(partitionColumn);
@@ -70,6 +73,8 @@ public sealed class TableSpec
     public string Description { get; }
     public IReadOnlyList<ColumnSpec> Columns { get; }
     public int PartitionColumnIndex { get; }
+    /// <summary>Hours per partition: 1 (<c>date=/hour=</c>) or 24 (<c>date=</c>).</summary>
+    public int PartitionHours { get; }
     /// <summary>Index of <c>quality_flags</c>, or -1 for tables without one.</summary>
     public int QualityFlagsIndex { get; }
     public Schema ArrowSchema { get; }

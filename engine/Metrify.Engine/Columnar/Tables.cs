@@ -116,7 +116,8 @@ public static class Tables
         ], "context_timestamp");
 
     /// <summary>An aggregate table: the series key and the interval, the measures, then how many rows went in,
-    /// their flags and the row's revision (docs/quality.md).</summary>
+    /// their flags and the row's revision (docs/quality.md). Partitioned by the day: a file per hour would hold a
+    /// few thousand rows, and its dictionaries, footer and file creation would cost more than its rows.</summary>
     private static TableSpec Aggregate(string name, string description, ColumnSpec key, string span, string count, IEnumerable<ColumnSpec> measures) =>
         new(name, description,
         [
@@ -127,7 +128,7 @@ public static class Tables
             new(count, ColumnKind.Int32, false, "", "Rows aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."),
             new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."),
             new("revision", ColumnKind.Int32, false, "", $"1 for the first row of a series' {span}; each later row for it (the {span} got more rows after it was written) counts up: keep the highest."),
-        ], "interval_start");
+        ], "interval_start", partitionHours: 24);
 
     /// <summary>Per-meter aggregates over one interval length.</summary>
     private static TableSpec MeterAggregate(string name, string interval) => Aggregate(name,

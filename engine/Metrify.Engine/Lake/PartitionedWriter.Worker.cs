@@ -139,11 +139,11 @@ public sealed partial class PartitionedWriter
 
         private OpenFile Open(long hour)
         {
-            var dir = LakePaths.PartitionDirectory(_options.Root, _table.Name, hour);
+            var dir = LakePaths.PartitionDirectory(_options.Root, _table, hour);
             Directory.CreateDirectory(dir);
             var temp = Path.Combine(dir, $".{_tempPrefix}-{++_sequence}.tmp");
             if (File.Exists(temp)) File.Delete(temp);
-            var metadata = new Dictionary<string, string> { ["metrify.partition"] = LakePaths.PartitionPath(hour) };
+            var metadata = new Dictionary<string, string> { ["metrify.partition"] = LakePaths.PartitionPath(hour, _table.PartitionHours) };
             return new OpenFile(ParquetEncoders.Open(temp, _table, _options, metadata), temp);
         }
 

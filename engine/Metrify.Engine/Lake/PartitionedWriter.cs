@@ -5,7 +5,7 @@ using Metrify.Engine.Frames;
 namespace Metrify.Engine.Lake;
 
 /// <summary>
-/// Takes one source's batches of one table, splits them by hour partition on the caller's thread, and encodes them
+/// Takes one source's batches of one table, splits them by partition (hour or day) on the caller's thread, and encodes them
 /// on <c>encoderThreads</c> background threads (a partition always on the same thread, so its rows keep their
 /// order and the output is deterministic). A batch whose rows all fall in one hour, the usual case for a stream of
 /// readings, goes to the encoder as it is; mixed batches are gathered into per-partition batches. Memory is bounded
@@ -42,9 +42,10 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     {
         if (batch.Count == 0) { _pool.Return(batch); return; }
         var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
-        long first = LakePaths.HourOf(timestamps[0]);
+        int hours = _table.PartitionHours;
+        long first = LakePaths.PartitionOf(timestamps[0], hours);
         bool single = true;
-        for (int i = 1; i < timestamps.Length && single; i++) single = LakePaths.HourOf(timestamps[i]) == first;
+        for (int i = 1; i < timestamps.Length && single; i++) single = LakePaths.PartitionOf(timestamps[i], hours) == first;
         if (single && !_pending.ContainsKey(first))
         {
             Send(first, batch);
@@ -82,7 +83,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         int n = batch.Count;
         if (_hours.Length < n) RentScratch(n);
         var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
-        for (int i = 0; i < n; i++) _hours[i] = LakePaths.HourOf(timestamps[i]);
+        for (int i = 0; i < n; i++) _hours[i] = LakePaths.PartitionOf(timestamps[i], _table.PartitionHours);
         var bucketOf = _bucket.AsSpan(0, n);
         int buckets = 0, last = -1;
         _bucketIndex.Clear();

@@ -4,8 +4,8 @@ namespace Metrify.Engine.Quality;
 
 /// <summary>
 /// Where one input's aggregate rows go: a batch and a partitioned writer per aggregate table, made on first use, so
-/// the rows are published with the input's other files. Like the decoders, a batch is cut where the hour partition
-/// changes (once it is an eighth full), so the writer gets single-hour batches it encodes as they are.
+/// the rows are published with the input's other files. Like the decoders, a batch is cut where the partition (the
+/// day) changes (once it is an eighth full), so the writer gets single-partition batches it encodes as they are.
 /// </summary>
 public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writerFor, Func<TableSpec, ColumnBatchPool> poolFor) : IDisposable
 {
@@ -34,7 +34,7 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     internal ColumnBatch Row(TableSpec table, long start)
     {
         var t = TargetOf(table);
-        long hour = Lake.LakePaths.HourOf(start);
+        long hour = Lake.LakePaths.PartitionOf(start, table.PartitionHours);
         if (t.Batch is { } current && hour != t.Hour && current.Count >= current.Capacity / 8)
         {
             (t.Writer ??= writerFor(table)).Accept(current);

@@ -15,26 +15,21 @@ internal static class RleHybrid
     public static void Encode(ReadOnlySpan<int> values, int bitWidth, ByteSink sink)
     {
         int literalStart = 0, i = 0, n = values.Length;
+        // Runs are looked for only where the pending literals fill whole groups of eight.
         while (i < n)
         {
-            // Only look for a run where the pending literals fill whole groups of eight.
-            if (((i - literalStart) & 7) == 0)
+            int v = values[i], run = 1;
+            while (i + run < n && values[i + run] == v) run++;
+            if (run < MinRun)
             {
-                int v = values[i], run = 1;
-                while (i + run < n && values[i + run] == v) run++;
-                if (run >= MinRun)
-                {
-                    BitPack(values[literalStart..i], bitWidth, sink);
-                    sink.WriteVarint((ulong)run << 1);
-                    WriteValue(v, bitWidth, sink);
-                    i += run;
-                    literalStart = i;
-                    continue;
-                }
-                i += Math.Min(run, 8) == 8 ? 8 : 1;
+                i += 8;
                 continue;
             }
-            i++;
+            BitPack(values[literalStart..i], bitWidth, sink);
+            sink.WriteVarint((ulong)run << 1);
+            WriteValue(v, bitWidth, sink);
+            i += run;
+            literalStart = i;
         }
         BitPack(values[literalStart..n], bitWidth, sink);
     }
@@ -52,7 +47,8 @@ internal static class RleHybrid
         for (int b = 0; b < (bitWidth + 7) / 8; b++) sink.WriteByte((byte)(value >> (8 * b)));
     }
 
-    /// <summary>Bit-packed groups of eight (the last group padded with zeros; readers stop at the value count).</summary>
+    /// <summary>Bit-packed groups of eight (the last group padded with zeros; readers stop at the value count),
+    /// LSB first, stored eight bytes at a time.</summary>
     [SkipLocalsInit]
     private static void BitPack(ReadOnlySpan<int> values, int bitWidth, ByteSink sink)
     {
@@ -63,18 +59,19 @@ internal static class RleHybrid
         var output = sink.GetSpan(bytes);
         ulong accumulator = 0;
         int bits = 0, o = 0;
-        for (int i = 0; i < groups * 8; i++)
+        foreach (int value in values)
         {
-            ulong v = i < values.Length ? (uint)values[i] : 0;
+            ulong v = (uint)value;
             accumulator |= v << bits;
             bits += bitWidth;
-            while (bits >= 8)
-            {
-                output[o++] = (byte)accumulator;
-                accumulator >>= 8;
-                bits -= 8;
-            }
+            if (bits < 64) continue;
+            // Whole words only while the values fill them: o + 8 never passes the packed size.
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(output[o..], accumulator);
+            o += 8;
+            bits -= 64;
+            accumulator = bits == 0 ? 0 : v >> (bitWidth - bits);
         }
+        for (; o < bytes; o++, accumulator >>= 8) output[o] = (byte)accumulator; // the tail and the zero padding
         sink.Advance(bytes);
     }
 }
