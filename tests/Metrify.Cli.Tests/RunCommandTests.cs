@@ -68,6 +68,11 @@ public class RunCommandTests
         Assert.Contains("no table matches", File.ReadAllText(Path.Combine(inbox, "failed", "notes.csv.reason.txt")));
         var lake = settings.Lake.Root;
         Assert.Equal(20 * 96 + 1, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings"));
+        // The quality score's terms: every reading scored once, the clean ones are those the lake holds unflagged.
+        Assert.Contains("metrify_scored_rows_total{source=\"inbox\"} 1921", metrics);
+        Assert.Contains("metrify_missing_intervals_total{source=\"inbox\"} 0", metrics);
+        var clean = System.Text.RegularExpressions.Regex.Match(metrics, "metrify_clean_rows_total\\{source=\"inbox\"\\} (\\d+)");
+        Assert.Equal(CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE quality_flags = 0"), long.Parse(clean.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(2, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM gas"));
         Directory.Delete(dir, true);
     }

@@ -15,9 +15,9 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     /// <summary>Consecutive failed attempts (lake or file system) after which the daemon reports unhealthy.</summary>
     public const int UnhealthyAfter = 3;
 
-    private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures;
+    private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures, _scored, _clean, _missing;
     private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd;
-    private readonly Gauge _pending, _budget, _lag, _memory, _series, _seriesBytes;
+    private readonly Gauge _pending, _budget, _lag, _memory, _series, _seriesBytes, _lowestBatch;
     private int _consecutiveFailures;
     private string? _lastFailure;
     private string? _stopped;
@@ -30,6 +30,11 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _bytes = f.CreateCounter("metrify_input_bytes_total", "Input bytes ingested.", "source");
         _quarantined = f.CreateCounter("metrify_quarantined_total", "Records or frames quarantined.", "source", "reason");
         _duplicates = f.CreateCounter("metrify_duplicates_dropped_total", "Rows dropped as identical repeats of a row already taken (same series, instant and values).", "source");
+        // The quality score over any window: increase(clean) / (increase(scored) + increase(missing)).
+        _scored = f.CreateCounter("metrify_scored_rows_total", "Rows the series checks scored (docs/quality.md).", "source");
+        _clean = f.CreateCounter("metrify_clean_rows_total", "Scored rows without a quality flag.", "source");
+        _missing = f.CreateCounter("metrify_missing_intervals_total", "Readings a series' cadence expected that never came (gaps).", "source");
+        _lowestBatch = f.CreateGauge("metrify_lowest_batch_quality_score", "Lowest quality score of one batch in the last published input or chunk.", "source");
         _files = f.CreateCounter("metrify_files_written_total", "Parquet files published.", "table");
         _fileBytes = f.CreateHistogram("metrify_file_bytes", "Size of the Parquet files published.",
             new HistogramConfiguration { LabelNames = ["table"], Buckets = Histogram.ExponentialBuckets(4096, 4, 10) });
@@ -80,6 +85,11 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         for (int i = 0; i < r.Stats.PerReason.Length; i++)
             if (r.Stats.PerReason[i] > 0) _quarantined.WithLabels(source, QuarantineReasons.Code((QuarantineReason)i)).Inc(r.Stats.PerReason[i]);
         if (r.Stats.DuplicatesDropped > 0) _duplicates.WithLabels(source).Inc(r.Stats.DuplicatesDropped);
+        if (r.Stats.ScoredRows == 0) return;
+        _scored.WithLabels(source).Inc(r.Stats.ScoredRows);
+        _clean.WithLabels(source).Inc(r.Stats.CleanRows);
+        _missing.WithLabels(source).Inc(r.Stats.MissingIntervals);
+        _lowestBatch.WithLabels(source).Set(r.Stats.LowestBatchScore);
     }
 
     public void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs)

@@ -12,6 +12,14 @@ public sealed class DecodeStats
     public long BytesQuarantined;
     public long BytesSkipped;
     public readonly long[] PerReason = new long[QuarantineReasons.Count];
+    /// <summary>Rows the series checks saw (after identical duplicates went), those without a flag, and the
+    /// intervals missing before them: the quality score's terms (docs/quality.md). Zero without series checks.</summary>
+    public long ScoredRows, CleanRows, MissingIntervals;
+    /// <summary>The lowest score of one batch; NaN when no batch was scored.</summary>
+    public double LowestBatchScore = double.NaN;
+
+    /// <summary>Clean rows / (scored rows + missing intervals); NaN when nothing was scored.</summary>
+    public double QualityScore => ScoredRows + MissingIntervals == 0 ? double.NaN : CleanRows / (double)(ScoredRows + MissingIntervals);
 
     public void Add(DecodeStats other)
     {
@@ -22,5 +30,9 @@ public sealed class DecodeStats
         BytesQuarantined += other.BytesQuarantined;
         BytesSkipped += other.BytesSkipped;
         for (int i = 0; i < PerReason.Length; i++) PerReason[i] += other.PerReason[i];
+        ScoredRows += other.ScoredRows;
+        CleanRows += other.CleanRows;
+        MissingIntervals += other.MissingIntervals;
+        LowestBatchScore = Quality.BatchQuality.Lowest(LowestBatchScore, other.LowestBatchScore);
     }
 }

@@ -67,7 +67,7 @@ public sealed partial class Ingestor
             Bytes = length,
             Format = detected.Format,
             Table = Tables.Readings,
-            Stats = WithDropped(ToDecodeStats(s), sinks.DroppedReadings),
+            Stats = WithChecks(ToDecodeStats(s), sinks.ReadingChecks),
             Frames = s,
             FirstQuarantineDetails = sinks.Quarantine.FirstDetails,
             Files = published,
@@ -117,8 +117,8 @@ public sealed partial class Ingestor
         /// <summary>The files are in the lake: the series checks' changes stand.</summary>
         public void Published() => _published = true;
 
-        /// <summary>Identical duplicate readings the checks dropped.</summary>
-        public long DroppedReadings => _checked[0].Dropped;
+        /// <summary>The checks of the readings (what they dropped and scored).</summary>
+        public Quality.CheckingSink ReadingChecks => _checked[0];
 
         public MeterFrameOutput Output { get; }
         public QuarantineCollector Quarantine { get; }

@@ -95,11 +95,17 @@ public sealed partial class Ingestor
         }
     }
 
-    /// <summary>Moves identical duplicates the checks dropped out of the row count.</summary>
-    internal static DecodeStats WithDropped(DecodeStats stats, long dropped)
+    /// <summary>Adds what the checks found: identical duplicates they dropped move out of the row count, and the
+    /// quality score's terms.</summary>
+    internal static DecodeStats WithChecks(DecodeStats stats, Quality.CheckingSink? checks)
     {
-        stats.Rows -= dropped;
-        stats.DuplicatesDropped += dropped;
+        if (checks is null) return stats;
+        stats.Rows -= checks.Dropped;
+        stats.DuplicatesDropped += checks.Dropped;
+        stats.ScoredRows += checks.Rows;
+        stats.CleanRows += checks.Clean;
+        stats.MissingIntervals += checks.Missing;
+        stats.LowestBatchScore = Quality.BatchQuality.Lowest(stats.LowestBatchScore, checks.LowestBatchScore);
         return stats;
     }
 }

@@ -172,7 +172,7 @@ public sealed partial class Ingestor
             var files = writer.Complete();
             files.AddRange(quarantineWriter.Complete());
             files.AddRange(aggregates.Complete());
-            return new SegmentResult(WithDropped(decoder.Stats, sink.Dropped), files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
+            return new SegmentResult(WithChecks(decoder.Stats, sink), files, quarantine.FirstDetails, hash.GetCurrentHashAsUInt64(),
                 decoder is CsvDecoder csv && csv.SawQuote);
         }
         catch

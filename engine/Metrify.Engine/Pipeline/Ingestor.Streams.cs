@@ -68,7 +68,7 @@ public sealed partial class Ingestor
                 sinks.Published();
                 published?.Invoke(new IngestResult
                 {
-                    Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = WithDropped(ToDecodeStats(s), sinks.DroppedReadings), Frames = s,
+                    Path = path, Bytes = length, Format = format switch { MeterFrameFormat.Sml => InputFormat.Sml, MeterFrameFormat.EncryptedP1 => InputFormat.EncryptedP1, _ => InputFormat.P1 }, Table = Tables.Readings, Stats = WithChecks(ToDecodeStats(s), sinks.ReadingChecks), Frames = s,
                     FirstQuarantineDetails = sinks.Quarantine.FirstDetails, Files = done, SourceKey = key, Elapsed = clock.Elapsed,
                 });
             }

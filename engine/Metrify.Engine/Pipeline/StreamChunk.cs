@@ -123,11 +123,11 @@ public sealed class StreamChunk : IDisposable
             _files = _writer!.Complete();
             _files.AddRange(_quarantineWriter!.Complete());
             _files.AddRange(_aggregates!.Complete());
-            return (_files, Ingestor.WithDropped(_decoder.Stats, _checked!.Dropped), null);
+            return (_files, Ingestor.WithChecks(_decoder.Stats, _checked), null);
         }
         _frames!.Complete();
         _files = _frameSinks!.Complete();
-        return (_files, Ingestor.WithDropped(Ingestor.ToDecodeStats(_frames.Stats), _frameSinks.DroppedReadings), _frames.Stats);
+        return (_files, Ingestor.WithChecks(Ingestor.ToDecodeStats(_frames.Stats), _frameSinks.ReadingChecks), _frames.Stats);
     }
 
     /// <summary>Drops the chunk: its batches go back to the pools and its temporary files are deleted (a chunk that

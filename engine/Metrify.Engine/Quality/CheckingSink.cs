@@ -39,6 +39,12 @@ public sealed class CheckingSink : IBatchSink
     /// <summary>Identical duplicates dropped so far.</summary>
     public long Dropped { get; private set; }
 
+    /// <summary>Rows checked, clean rows and missing intervals so far, and the lowest batch score (NaN before any).</summary>
+    public long Rows { get; private set; }
+    public long Clean { get; private set; }
+    public long Missing { get; private set; }
+    public double LowestBatchScore { get; private set; } = double.NaN;
+
     public void Accept(ColumnBatch batch)
     {
         _checks?.Apply(batch);
@@ -79,7 +85,12 @@ public sealed class CheckingSink : IBatchSink
 
     private void Pass(ColumnBatch batch)
     {
-        Dropped += _series!.Apply(batch, _journal, _aggregates);
+        var quality = _series!.Apply(batch, _journal, _aggregates);
+        Dropped += quality.Dropped;
+        Rows += quality.Rows;
+        Clean += quality.Clean;
+        Missing += quality.Missing;
+        LowestBatchScore = BatchQuality.Lowest(LowestBatchScore, quality.Score);
         _next.Accept(batch);
     }
 }

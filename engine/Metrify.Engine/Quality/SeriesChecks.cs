@@ -40,6 +40,7 @@ public sealed class SeriesChecks
     private uint[] _hashes = [];
     private bool _registers; // the batch carries a register column
     private int[] _keep = [];
+    private long _missing; // intervals missing before the rows of the batch being checked
 
     private SeriesChecks(TableSpec table, string key, QualityOptions options)
     {
@@ -98,16 +99,18 @@ public sealed class SeriesChecks
         : new(number, state, _aggregates.At(number, 0), _aggregates.At(number, 1), _aggregates.At(number, 2), null);
 
     /// <summary>
-    /// Checks the batch's rows in order and drops identical duplicates from it. Returns the rows dropped.
+    /// Checks the batch's rows in order and drops identical duplicates from it. Returns what it found: rows dropped,
+    /// rows kept and clean, intervals missing.
     /// <paramref name="journal"/>, when given, receives each touched state as it was before its first change, so the
     /// changes of an input that is not published can be undone.
     /// </summary>
-    public int Apply(ColumnBatch batch, SeriesJournal? journal = null, AggregateOutput? aggregates = null)
+    public BatchQuality Apply(ColumnBatch batch, SeriesJournal? journal = null, AggregateOutput? aggregates = null)
     {
         int count = batch.Count;
-        if (count == 0) return 0;
+        if (count == 0) return default;
         lock (_states)
         {
+            _missing = 0;
             HashRows(batch);
             _registers = false;
             foreach (int c in _registerColumns) _registers |= batch.NullCount(c) < count;
@@ -121,7 +124,8 @@ public sealed class SeriesChecks
                 _keep[kept++] = i;
             }
             if (kept < count) batch.KeepRows(_keep.AsSpan(0, kept));
-            return count - kept;
+            int clean = batch.Int32Values(_flags).Count(0);
+            return new BatchQuality(count - kept, kept, clean, _missing);
         }
     }
 
@@ -165,7 +169,11 @@ public sealed class SeriesChecks
             }
             stepMicros = micros - s.LastMicros;
             int step = (int)Math.Min(stepMicros / 1_000_000, int.MaxValue);
-            if (cadence > 0 && (long)step * 2 > (long)cadence * 3) flags |= (int)QualityFlags.GapBefore;
+            if (cadence > 0 && (long)step * 2 > (long)cadence * 3)
+            {
+                flags |= (int)QualityFlags.GapBefore;
+                _missing += ((long)step + cadence / 2) / cadence - 1; // the readings the cadence expected in between
+            }
             // The cadence follows the meter: two equal steps make a shorter one, eight a longer one (so a few gaps
             // in a row do not teach it to miss the next).
             s.StepRepeats = step == s.LastStepSeconds ? (byte)Math.Min(s.StepRepeats + 1, 255) : (byte)1;

@@ -39,7 +39,9 @@ public class SeriesChecksTests
     {
         var checks = Checks();
         using var b = Batch(new("A", T0, 0.1), new("A", T0, 0.1), new("B", T0, 0.2), new("A", T0, 0.3), new("A", T0 + Quarter, 0.1), new("B", T0, 0.2));
-        Assert.Equal(2, checks.Apply(b));
+        var quality = checks.Apply(b);
+        Assert.Equal(2, quality.Dropped);
+        Assert.Equal((4, 3, 0L), (quality.Rows, quality.Clean, quality.Missing));
         Assert.Equal(4, b.Count);
         Assert.Equal([0.1, 0.2, 0.3, 0.1], b.DoubleValues(Consumption).ToArray());
         Assert.Equal([QualityFlags.None, QualityFlags.None, QualityFlags.DuplicateConflict, QualityFlags.None], FlagsOf(b));
@@ -47,14 +49,16 @@ public class SeriesChecksTests
     }
 
     [Fact]
-    public void Gaps_follow_the_meters_cadence_and_late_rows_leave_the_state_alone()
+    public void Gaps_follow_the_meters_cadence_count_the_missing_intervals_and_late_rows_leave_the_state_alone()
     {
         var checks = Checks();
         // 15-minute meter: a missing quarter is a gap; a row older than the newest is late.
         using var b = Batch(new("A", T0, 0.1), new("A", T0 + Quarter, 0.1), new("A", T0 + 3 * Quarter, 0.1),
             new("A", T0 + 2 * Quarter, 0.1), new("A", T0 + 4 * Quarter, 0.1));
-        checks.Apply(b);
+        var quality = checks.Apply(b);
         Assert.Equal([QualityFlags.None, QualityFlags.None, QualityFlags.GapBefore, QualityFlags.Late, QualityFlags.None], FlagsOf(b));
+        // The score: 3 clean rows of 5, and the missing quarter costs one more: 3 / 6.
+        Assert.Equal((5, 3, 1L, 0.5), (quality.Rows, quality.Clean, quality.Missing, quality.Score));
 
         // A one-minute meter teaches its cadence with two equal steps; then a two-minute step is a gap.
         long minute = 60_000_000;
@@ -64,8 +68,9 @@ public class SeriesChecksTests
 
         // Three gaps of the same length in a row are three gaps, not a new cadence.
         using var d = Batch(new("G", T0), new("G", T0 + Quarter), new("G", T0 + 3 * Quarter), new("G", T0 + 5 * Quarter), new("G", T0 + 7 * Quarter));
-        checks.Apply(d);
+        quality = checks.Apply(d);
         Assert.Equal([QualityFlags.None, QualityFlags.None, QualityFlags.GapBefore, QualityFlags.GapBefore, QualityFlags.GapBefore], FlagsOf(d));
+        Assert.Equal((2, 3L, 0.25), (quality.Clean, quality.Missing, quality.Score));
     }
 
     [Fact]
@@ -108,7 +113,7 @@ public class SeriesChecksTests
         journal.Undo();
         // The same rows again are new, not duplicates of themselves.
         using var again = Batch(new("A", T0 + 2 * Quarter, 0.1), new("N", T0, 0.1));
-        Assert.Equal(0, checks.Apply(again));
+        Assert.Equal(0, checks.Apply(again).Dropped);
         Assert.Equal([QualityFlags.None, QualityFlags.None], FlagsOf(again));
     }
 
