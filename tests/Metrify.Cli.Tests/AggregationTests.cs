@@ -21,11 +21,11 @@ public class AggregationTests
                      voltage_v, voltage_l1_v, voltage_l2_v, voltage_l3_v,
                      coalesce(import_total_kwh, CASE WHEN import_t1_kwh IS NULL AND import_t2_kwh IS NULL THEN NULL ELSE coalesce(import_t1_kwh, 0) + coalesce(import_t2_kwh, 0) END) AS imp,
                      coalesce(export_total_kwh, CASE WHEN export_t1_kwh IS NULL AND export_t2_kwh IS NULL THEN NULL ELSE coalesce(export_t1_kwh, 0) + coalesce(export_t2_kwh, 0) END) AS exp
-              FROM readings WHERE quality_flags & (4 | 16 | 32 | 64 | 512) = 0),
+              FROM readings WHERE quality_flags & (4 | 16 | 32 | 512) = 0),
             e AS (
               SELECT *,
-                CASE WHEN imp IS NULL THEN coalesce(consumption_kwh, 0) ELSE greatest(coalesce(imp - lag(imp) OVER (PARTITION BY meter_id, imp IS NULL ORDER BY ts), 0), 0) END AS imported,
-                CASE WHEN exp IS NULL THEN coalesce(export_kwh, 0) ELSE greatest(coalesce(exp - lag(exp) OVER (PARTITION BY meter_id, exp IS NULL ORDER BY ts), 0), 0) END AS exported,
+                CASE WHEN imp IS NULL THEN coalesce(consumption_kwh, 0) WHEN q & 64 <> 0 THEN 0 ELSE greatest(coalesce(imp - lag(imp) OVER (PARTITION BY meter_id, imp IS NULL, q & 64 <> 0 ORDER BY ts), 0), 0) END AS imported,
+                CASE WHEN exp IS NULL THEN coalesce(export_kwh, 0) WHEN q & 64 <> 0 THEN 0 ELSE greatest(coalesce(exp - lag(exp) OVER (PARTITION BY meter_id, exp IS NULL, q & 64 <> 0 ORDER BY ts), 0), 0) END AS exported,
                 epoch_us(ts) - ((epoch_us(ts) % {{length}}) + {{length}}) % {{length}} AS start_us
               FROM r),
             s AS (
@@ -74,6 +74,8 @@ public class AggregationTests
         CliRunner.SimulateFaultyAndIngest(dir, lake, format, meters: 60, days: 3, seed: 21);
         AssertEqualToSql(lake);
         Assert.Equal(60 * 3, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings_daily"));
+        // The late readings are in: their intervals carry the Late bit.
+        Assert.True(CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings_15min WHERE quality_flags & 64 <> 0") > 0);
         Directory.Delete(dir, true);
     }
 
@@ -109,6 +111,44 @@ public class AggregationTests
         CliRunner.Ok(["ingest", .. parts, "--lake", lake]);
         Assert.Equal(before, Directory.GetFiles(lake, "*.parquet", SearchOption.AllDirectories).Length);
         AssertEqualToSql(lake);
+        Directory.Delete(dir, true);
+    }
+
+    /// <summary>Late readings: within Quality:LateGraceMinutes (60) one corrects its intervals at once (the next
+    /// revision); one beyond the allowance, and a resend of a reading already counted, are flagged and left out.</summary>
+    [Fact]
+    public void Late_readings_within_the_allowance_correct_their_intervals_and_resends_do_not()
+    {
+        var dir = CliRunner.TempDir();
+        var data = Path.Combine(dir, "data");
+        var lake = Path.Combine(dir, "lake");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "1", "--format", "csv", "--no-faults");
+        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv"));
+        string day = lines[1].Split(',')[1][..10];
+        string Row(string meter, string time) => lines.Single(l => l.StartsWith($"{meter},{day}T{time}:00Z", StringComparison.Ordinal));
+        string late = Row("SM000001", "23:15"), tooLate = Row("SM000002", "20:00"), resent = Row("SM000003", "23:00");
+        File.WriteAllLines(Path.Combine(dir, "first.csv"), lines.Where(l => l != late && l != tooLate));
+        File.WriteAllLines(Path.Combine(dir, "second.csv"), [lines[0], late, tooLate, resent]);
+        CliRunner.Ok("ingest", Path.Combine(dir, "first.csv"), Path.Combine(dir, "second.csv"), "--lake", lake); // one process: one memory
+
+        Assert.Equal(3, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE quality_flags & 64 <> 0"));
+        string Latest(string table, string meter, string start, string column) => $"""
+            SELECT {column} FROM {table} WHERE meter_id = '{meter}' AND interval_start = TIMESTAMPTZ '{day} {start}:00+00'
+            ORDER BY revision DESC LIMIT 1
+            """;
+        // 30 minutes late: its quarter hour is written for the first time, its hour (written when it closed) again.
+        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", "23:15", "reading_count")));
+        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", "23:15", "revision")));
+        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "reading_count")));
+        Assert.Equal(2, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "revision")));
+        Assert.Equal(64, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "quality_flags & 64")));
+        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000001", "00:00", "reading_count")));
+        // Almost four hours late: beyond the allowance, so its quarter hour has no row and its day lacks it.
+        Assert.Equal(0, CliRunner.Scalar<long>(lake, $"SELECT count(*) FROM readings_15min WHERE meter_id = 'SM000002' AND interval_start = TIMESTAMPTZ '{day} 20:00:00+00'"));
+        Assert.Equal(95, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000002", "00:00", "reading_count")));
+        // A resend of a counted reading fills no free place in its quarter hour: not counted twice.
+        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000003", "23:00", "reading_count")));
+        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000003", "00:00", "reading_count")));
         Directory.Delete(dir, true);
     }
 

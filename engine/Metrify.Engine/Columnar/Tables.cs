@@ -118,14 +118,14 @@ public static class Tables
     /// <summary>An aggregate table: the series key and the interval, the measures, then how many rows went in,
     /// their flags and the row's revision (docs/quality.md). Partitioned by the day: a file per hour would hold a
     /// few thousand rows, and its dictionaries, footer and file creation would cost more than its rows.</summary>
-    private static TableSpec Aggregate(string name, string description, ColumnSpec key, string span, string count, IEnumerable<ColumnSpec> measures) =>
+    private static TableSpec Aggregate(string name, string description, ColumnSpec key, string span, string count, string late, IEnumerable<ColumnSpec> measures) =>
         new(name, description,
         [
             key,
             Ts("interval_start", $"Start of the {span} (inclusive, UTC)."),
             Ts("interval_end", $"End of the {span} (exclusive, UTC)."),
             .. measures,
-            new(count, ColumnKind.Int32, false, "", "Rows aggregated (rows flagged Late, DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock are not)."),
+            new(count, ColumnKind.Int32, false, "", $"Rows aggregated (not: rows flagged DuplicateConflict, FutureTimestamp, SentinelTimestamp or NoMeterClock, and {late})."),
             new("quality_flags", ColumnKind.Int32, false, "bitmask", "Union of the aggregated rows' quality flags."),
             new("revision", ColumnKind.Int32, false, "", $"1 for the first row of a series' {span}; each later row for it (the {span} got more rows after it was written) counts up: keep the highest."),
         ], "interval_start", partitionHours: 24);
@@ -134,6 +134,7 @@ public static class Tables
     private static TableSpec MeterAggregate(string name, string interval) => Aggregate(name,
         $"Per meter and {interval}: energy, power, voltage, reading count, completeness and flags, computed in the stream.",
         Str("meter_id", "Meter the interval belongs to.", nullable: false), "interval", "reading_count",
+        "Late rows beyond Quality:LateGraceMinutes or into a quarter hour the meter's cadence has already filled",
         [
             F("energy_import_kwh", "kWh", "Energy imported in the interval: register steps where the meter sends registers, else the sum of consumption_kwh."),
             F("energy_export_kwh", "kWh", "Energy exported in the interval: export register steps, else the sum of export_kwh."),
@@ -146,7 +147,7 @@ public static class Tables
 
     /// <summary>Hourly statistics of a series table's measurements (mean, and min and max when asked).</summary>
     private static TableSpec Hourly(string name, string description, TableSpec source, string key, string count, string[] measures, bool minMax) =>
-        Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count,
+        Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count, "Late rows",
             measures.SelectMany(m =>
             {
                 var unit = source.Columns[source.IndexOf(m)].Unit;

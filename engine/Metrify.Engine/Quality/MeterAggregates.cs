@@ -24,33 +24,57 @@ public struct IntervalAggregate
 /// Per-meter aggregation over 15 minutes, hours and days (UTC), on the readings the series checks let through in
 /// each meter's order. A meter's interval is written when its first reading of a later interval arrives; at the end
 /// of a file the open ones are written too and kept open, so an interval that gets more readings later is written
-/// again with the next <c>revision</c>, complete. Readings flagged <c>Late</c>,
-/// <c>DuplicateConflict</c>, <c>FutureTimestamp</c>, <c>SentinelTimestamp</c> or <c>NoMeterClock</c> are not
-/// aggregated: they are not the meter's own time line. Not thread-safe: <see cref="SeriesChecks"/> calls it under its lock.
+/// again with the next <c>revision</c>, complete. The closed intervals of the last <c>Quality:LateGraceMinutes</c>
+/// are kept, so a late reading within that allowance corrects its intervals (<see cref="AddLate"/>). Readings flagged
+/// <c>DuplicateConflict</c>, <c>FutureTimestamp</c>, <c>SentinelTimestamp</c> or <c>NoMeterClock</c>, and late ones
+/// beyond the allowance, are not aggregated: they are not the meter's own time line. Not thread-safe:
+/// <see cref="SeriesChecks"/> calls it under its lock.
 /// </summary>
-internal sealed class MeterAggregates(QualityOptions options)
+internal sealed class MeterAggregates
 {
-    private const int ChunkBits = 16;
     public static readonly long[] Lengths = [15 * 60_000_000L, 3_600_000_000L, 86_400_000_000L];
     private readonly List<IntervalAggregate[]> _chunks = new();
-    private readonly double[] _expected = Lengths.Select(l => l / 60_000_000.0 / options.ReadingIntervalMinutes).ToArray();
+    private readonly double[] _expected;
+    private readonly long _graceMicros;
+    // Per level: how many closed intervals a late reading within the allowance can reach (ceil(grace / length)),
+    // kept in slots by interval number modulo that count, so the slot of an interval is known without a search.
+    private readonly int[] _heldSlots = new int[Levels], _heldAt = new int[Levels];
+    private readonly int _block; // a meter's open intervals, then its held ones
 
     public const int Levels = 3;
+    private const int ChunkBytes = 1 << 22;
 
-    /// <summary>The aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
-    public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
-
-    /// <summary>The three aggregates of a meter (a chunk holds a whole number of meters, so they sit side by side).</summary>
-    private Span<IntervalAggregate> Of(int number)
+    public MeterAggregates(QualityOptions options)
     {
-        int chunk = number / MetersPerChunk;
-        while (chunk >= _chunks.Count) _chunks.Add(new IntervalAggregate[MetersPerChunk * Levels]);
-        return _chunks[chunk].AsSpan((number - chunk * MetersPerChunk) * Levels, Levels);
+        _expected = Lengths.Select(l => l / 60_000_000.0 / options.ReadingIntervalMinutes).ToArray();
+        _graceMicros = options.LateGraceMinutes * 60_000_000L;
+        _block = Levels;
+        for (int level = 0; level < Levels; level++)
+        {
+            _heldSlots[level] = (int)((_graceMicros + Lengths[level] - 1) / Lengths[level]);
+            _heldAt[level] = _block;
+            _block += _heldSlots[level];
+        }
+        _metersPerChunk = Math.Max(1, ChunkBytes / (_block * Marshal.SizeOf<IntervalAggregate>()));
     }
 
-    private const int MetersPerChunk = 1 << (ChunkBits - 2);
+    private readonly int _metersPerChunk;
 
-    public long AllocatedBytes => (long)_chunks.Count * MetersPerChunk * Levels * Marshal.SizeOf<IntervalAggregate>();
+    /// <summary>The open aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
+    public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
+
+    /// <summary>A meter's open and held intervals, side by side (what a journal saves and restores).</summary>
+    public Span<IntervalAggregate> Of(int number)
+    {
+        int chunk = number / _metersPerChunk;
+        while (chunk >= _chunks.Count) _chunks.Add(new IntervalAggregate[_metersPerChunk * _block]);
+        return _chunks[chunk].AsSpan((number - chunk * _metersPerChunk) * _block, _block);
+    }
+
+    public long AllocatedBytes => (long)_chunks.Count * _metersPerChunk * _block * Marshal.SizeOf<IntervalAggregate>();
+
+    /// <summary>Open and held intervals per meter (72 bytes each).</summary>
+    public int IntervalsPerMeter => _block;
 
     /// <summary>Adds one reading to the meter's three intervals, writing each interval the reading leaves behind.</summary>
     public void Add(int number, SeriesStates keys, long micros, double import, double export, double power,
@@ -66,22 +90,85 @@ internal sealed class MeterAggregates(QualityOptions options)
             {
                 a.Position = position; // the row lands with the reading that closed it, inside this input's range
                 if (output is not null) Write(output, level, keys.KeyOf(number), a);
+                if (_heldSlots[level] > 0)
+                {
+                    ref var held = ref aggregates[HeldSlot(level, a.Start)];
+                    held = a;
+                    held.Revision++; // the row just written
+                }
                 a = default;
             }
-            if (a.Count == 0)
-            {
-                a.Start = IntervalStart(micros, length);
-                a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
-            }
-            a.Import += import;
-            a.Export += export;
-            if (!double.IsNaN(power) && !(power <= a.PeakPower)) a.PeakPower = power;
-            if (!double.IsNaN(minVoltage) && !(minVoltage >= a.MinVoltage)) a.MinVoltage = minVoltage;
-            if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
-            a.Count++;
-            a.Flags |= flags;
-            a.Position = position;
+            if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
+            Accumulate(ref a, import, export, power, minVoltage, maxVoltage, flags, position);
         }
+    }
+
+    /// <summary>
+    /// Adds a late reading (older than the meter's newest, <paramref name="newest"/>) to its intervals when it is at
+    /// most <c>Quality:LateGraceMinutes</c> behind and its 15 minutes hold fewer readings than the meter's cadence
+    /// fits (<paramref name="perQuarter"/>): an interval still open simply takes it; a closed one is written again at
+    /// once, corrected, with the next revision (or first written, if no reading had reached it). Returns false,
+    /// changing nothing, for a reading beyond the allowance or into a full quarter hour: that is a resend, and
+    /// counting it would count its energy twice.
+    /// </summary>
+    public bool AddLate(int number, SeriesStates keys, long micros, long newest, int perQuarter, double import, double export,
+        double power, double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
+    {
+        if (_graceMicros == 0 || micros < newest - _graceMicros) return false;
+        var aggregates = Of(number);
+        long quarter = IntervalStart(micros, Lengths[0]);
+        ref var open15 = ref aggregates[0];
+        ref var held15 = ref aggregates[HeldSlot(0, quarter)];
+        int already = open15.Count > 0 && open15.Start == quarter ? open15.Count : held15.Count > 0 && held15.Start == quarter ? held15.Count : 0;
+        if (already >= perQuarter) return false;
+        for (int level = 0; level < Levels; level++)
+        {
+            long start = IntervalStart(micros, Lengths[level]);
+            ref var open = ref aggregates[level];
+            if (open.Count > 0 && open.Start == start)
+            {
+                Accumulate(ref open, import, export, power, minVoltage, maxVoltage, flags, position);
+                continue;
+            }
+            // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
+            // reaches back at most as many intervals as there are slots, so a newer one cannot be there).
+            ref var held = ref aggregates[HeldSlot(level, start)];
+            if (held.Count == 0 || held.Start != start)
+            {
+                held = default;
+                Open(ref held, start);
+            }
+            Accumulate(ref held, import, export, power, minVoltage, maxVoltage, flags, position);
+            if (output is not null) Write(output, level, keys.KeyOf(number), held);
+            held.Revision++;
+        }
+        return true;
+    }
+
+    private int HeldSlot(int level, long start)
+    {
+        long index = Math.DivRem(start, Lengths[level]).Quotient; // starts are whole intervals, also before 1970
+        int slots = _heldSlots[level];
+        return _heldAt[level] + (int)(((index % slots) + slots) % slots);
+    }
+
+    private static void Open(ref IntervalAggregate a, long start)
+    {
+        a.Start = start;
+        a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
+    }
+
+    private static void Accumulate(ref IntervalAggregate a, double import, double export, double power, double minVoltage,
+        double maxVoltage, int flags, long position)
+    {
+        a.Import += import;
+        a.Export += export;
+        if (!double.IsNaN(power) && !(power <= a.PeakPower)) a.PeakPower = power;
+        if (!double.IsNaN(minVoltage) && !(minVoltage >= a.MinVoltage)) a.MinVoltage = minVoltage;
+        if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
+        a.Count++;
+        a.Flags |= flags;
+        a.Position = position;
     }
 
     /// <summary>Writes every open interval of the given meters and keeps it open for more readings.</summary>

@@ -49,6 +49,11 @@ public sealed record QualityOptions
     /// <c>Spike</c>.</summary>
     public double SpikeDeviations { get; init; } = 8;
 
+    /// <summary>A reading at most this far behind its meter's newest is late but still aggregated: it corrects the
+    /// intervals it belongs to (a row with the next revision). The closed intervals of this span are kept per
+    /// meter: (ceil(grace / 15) + ceil(grace / 60) + 1) × 72 bytes, 432 at 60 minutes; 0 keeps none.</summary>
+    public int LateGraceMinutes { get; init; } = 60;
+
     /// <summary>Run the stateful checks (duplicates, late rows, gaps, register decreases, spikes).</summary>
     public bool SeriesChecks { get; init; } = true;
 
@@ -63,6 +68,7 @@ public sealed record QualityOptions
         if (FutureSkewSeconds < 0) yield return $"Quality:FutureSkewSeconds must not be negative (is {FutureSkewSeconds}).";
         if (ReadingIntervalMinutes < 1 || 1440 % ReadingIntervalMinutes != 0)
             yield return $"Quality:ReadingIntervalMinutes must divide a day (is {ReadingIntervalMinutes}).";
+        if (LateGraceMinutes is < 0 or > 1440) yield return $"Quality:LateGraceMinutes must be between 0 and 1440 (is {LateGraceMinutes}).";
         if (!(SpikeDeviations > 0)) yield return $"Quality:SpikeDeviations must be positive (is {SpikeDeviations}).";
     }
 }

@@ -8,7 +8,8 @@ namespace Metrify.Engine.Quality;
 /// <list type="bullet">
 /// <item>the same series and instant again: identical values are dropped and counted, different ones are kept and
 /// flagged <c>DuplicateConflict</c>;</item>
-/// <item>an instant older than the series' newest (its watermark) is flagged <c>Late</c> and leaves the state alone;</item>
+/// <item>an instant older than the series' newest (its watermark) is flagged <c>Late</c> and leaves the state alone
+/// (a late reading within <c>Quality:LateGraceMinutes</c> still corrects its aggregate intervals);</item>
 /// <item>a step longer than one and a half of the series' cadence flags <c>GapBefore</c>; the cadence is learned
 /// from the steps (two equal ones in a row to shorten it, eight to lengthen it; readings start from
 /// <c>Quality:ReadingIntervalMinutes</c>);</item>
@@ -90,13 +91,17 @@ public sealed class SeriesChecks
             return (_aggregates?.Flush(touched, _states, output) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
     }
 
-    /// <summary>A series' state and open aggregates as they were before an input changed them.</summary>
-    internal readonly record struct Saved(int Number, SeriesState State, IntervalAggregate Quarter, IntervalAggregate Hour, IntervalAggregate Day,
-        double[]? Hourly);
+    /// <summary>A series' state and aggregates as they were before an input changed them; a meter's intervals are
+    /// copied into the journal's arena at <see cref="Intervals"/>.</summary>
+    internal readonly record struct Saved(int Number, SeriesState State, int Intervals, double[]? Hourly);
 
-    internal Saved Save(int number, in SeriesState state) => _aggregates is null
-        ? new(number, state, default, default, default, _hourly?.Of(number).ToArray())
-        : new(number, state, _aggregates.At(number, 0), _aggregates.At(number, 1), _aggregates.At(number, 2), null);
+    internal Saved Save(int number, in SeriesState state, List<IntervalAggregate> arena)
+    {
+        if (_aggregates is null) return new(number, state, -1, _hourly?.Of(number).ToArray());
+        int at = arena.Count;
+        arena.AddRange(_aggregates.Of(number));
+        return new(number, state, at, null);
+    }
 
     /// <summary>
     /// Checks the batch's rows in order and drops identical duplicates from it. Returns what it found: rows dropped,
@@ -130,7 +135,7 @@ public sealed class SeriesChecks
     }
 
     /// <summary>Restores the states a journal recorded, newest first.</summary>
-    internal void Undo(List<Saved> entries)
+    internal void Undo(List<Saved> entries, List<IntervalAggregate> arena)
     {
         lock (_states)
             for (int i = entries.Count - 1; i >= 0; i--)
@@ -139,9 +144,8 @@ public sealed class SeriesChecks
                 _states[e.Number] = e.State;
                 if (e.Hourly is not null) e.Hourly.CopyTo(_hourly!.Of(e.Number));
                 if (_aggregates is null) continue;
-                _aggregates.At(e.Number, 0) = e.Quarter;
-                _aggregates.At(e.Number, 1) = e.Hour;
-                _aggregates.At(e.Number, 2) = e.Day;
+                var saved = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(arena).Slice(e.Intervals, _aggregates.IntervalsPerMeter);
+                saved.CopyTo(_aggregates.Of(e.Number));
             }
     }
 
@@ -165,6 +169,7 @@ public sealed class SeriesChecks
             if (micros < s.LastMicros)
             {
                 flags |= (int)QualityFlags.Late;
+                if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, Math.Max(1, 900 / Math.Max(cadence, 1)), flags, output);
                 return true;
             }
             stepMicros = micros - s.LastMicros;
@@ -243,6 +248,13 @@ public sealed class SeriesChecks
 
     private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)
     {
+        var (power, min, max) = PowerAndVoltage(batch, i);
+        _aggregates!.Add(number, _states, micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
+    }
+
+    /// <summary>The row's import power and its lowest and highest voltage over all phases (NaN where none).</summary>
+    private (double Power, double Min, double Max) PowerAndVoltage(ColumnBatch batch, int i)
+    {
         double power = batch.IsValid(_power, i) ? batch.DoubleValues(_power)[i] : double.NaN;
         double min = double.NaN, max = double.NaN;
         foreach (int c in _voltages)
@@ -252,7 +264,19 @@ public sealed class SeriesChecks
             if (!(v >= min)) min = v;
             if (!(v <= max)) max = v;
         }
-        _aggregates!.Add(number, _states, micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
+        return (power, min, max);
+    }
+
+    /// <summary>A late reading's contribution: its register step is already inside the step of the reading after it
+    /// (counting it again would count its energy twice), so only an interval value adds energy.</summary>
+    private void AggregateLate(ColumnBatch batch, int i, int number, long micros, long newest, int perQuarter, int flags, AggregateOutput? output)
+    {
+        bool importRegister = _registers && !double.IsNaN(Register(batch, i, _importTotal, _importT1, _importT2));
+        bool exportRegister = _registers && !double.IsNaN(Register(batch, i, _exportTotal, _exportT1, _exportT2));
+        double imported = !importRegister && batch.IsValid(_consumption, i) ? batch.DoubleValues(_consumption)[i] : 0;
+        double exported = !exportRegister && batch.IsValid(_exportKwh, i) ? batch.DoubleValues(_exportKwh)[i] : 0;
+        var (power, min, max) = PowerAndVoltage(batch, i);
+        _aggregates!.AddLate(number, _states, micros, newest, perQuarter, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
     }
 
     /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>

@@ -9,6 +9,7 @@ public sealed class SeriesJournal
 {
     private static int s_nextId;
     private readonly Dictionary<SeriesChecks, List<SeriesChecks.Saved>> _entries = new();
+    private readonly List<IntervalAggregate> _intervals = new(); // meters' aggregate intervals as they were, one arena
 
     public uint Id { get; } = (uint)Interlocked.Increment(ref s_nextId);
 
@@ -28,7 +29,7 @@ public sealed class SeriesJournal
         lock (_entries)
         {
             if (!_entries.TryGetValue(owner, out var list)) _entries[owner] = list = new();
-            list.Add(owner.Save(number, state));
+            list.Add(owner.Save(number, state, _intervals));
         }
         state.Journal = Id;
     }
@@ -37,8 +38,9 @@ public sealed class SeriesJournal
     {
         lock (_entries)
         {
-            foreach (var (owner, list) in _entries) owner.Undo(list);
+            foreach (var (owner, list) in _entries) owner.Undo(list, _intervals);
             _entries.Clear();
+            _intervals.Clear();
         }
     }
 }
