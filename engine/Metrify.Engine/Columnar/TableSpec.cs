@@ -54,6 +54,7 @@ public sealed class TableSpec
         if (partitionHours is not (1 or 24)) throw new ArgumentOutOfRangeException(nameof(partitionHours), "Tables are partitioned by the hour or by the day.");
         Name = name;
         PartitionHours = partitionHours;
+        Ordinal = Interlocked.Increment(ref s_tables) - 1;
         Description = description;
         Columns = columns;
         PartitionColumnIndex = IndexOf(partitionColumn);
@@ -73,6 +74,11 @@ public sealed class TableSpec
     public string Description { get; }
     public IReadOnlyList<ColumnSpec> Columns { get; }
     public int PartitionColumnIndex { get; }
+    private static int s_tables;
+
+    /// <summary>A small number unique to this table in the process: an index for per-table arrays.</summary>
+    public int Ordinal { get; }
+
     /// <summary>Hours per partition: 1 (<c>date=/hour=</c>) or 24 (<c>date=</c>).</summary>
     public int PartitionHours { get; }
     /// <summary>Index of <c>quality_flags</c>, or -1 for tables without one.</summary>

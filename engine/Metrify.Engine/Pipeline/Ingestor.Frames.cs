@@ -53,7 +53,7 @@ public sealed partial class Ingestor
             _readBuffers.Add(buffer);
         }
         reader.Complete();
-        FlushOpenIntervals(sinks.Journal, sinks.Aggregates);
+        FlushOpenIntervals(sinks.Journal, sinks.Aggregates, Math.Max(0, length - 1));
         var files = sinks.Complete();
         var s = reader.Stats;
         var sourceKey = LakePaths.SourceKey(path, hash.GetCurrentHashAsUInt64());

@@ -22,11 +22,11 @@ public sealed partial class Ingestor
     internal Quality.AggregateOutput NewAggregateOutput(string tempPrefix) =>
         new(t => new PartitionedWriter(t, PoolFor(t), _lake, tempPrefix + "-a", 1, _options.MaxOpenFiles), PoolFor);
 
-    /// <summary>Writes the open aggregate intervals of the meters an input touched into its files (files only: a
-    /// stream's intervals are written as they close).</summary>
-    internal void FlushOpenIntervals(Quality.SeriesJournal journal, Quality.AggregateOutput output)
+    /// <summary>Writes the open aggregate intervals of the meters an input touched into its files, placed at the
+    /// input's last byte (files only: a stream's intervals are written as they close).</summary>
+    internal void FlushOpenIntervals(Quality.SeriesJournal journal, Quality.AggregateOutput output, long endPosition)
     {
-        foreach (var table in Tables.Decodable) SeriesFor(table)?.FlushTouched(journal, output);
+        foreach (var table in Tables.Decodable) SeriesFor(table)?.FlushTouched(journal, output, endPosition);
     }
 
     /// <summary>Source keys and paths of the files this ingestor published: the series state has seen their rows.</summary>

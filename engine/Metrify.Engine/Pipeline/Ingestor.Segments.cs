@@ -168,7 +168,7 @@ public sealed partial class Ingestor
             }
             decoder.Complete();
             sink.Complete();
-            if (last) FlushOpenIntervals(journal, aggregates); // after every segment's rows, in the last one's files
+            if (last) FlushOpenIntervals(journal, aggregates, Math.Max(0, offset - 1)); // after every segment's rows, in the last one's files
             var files = writer.Complete();
             files.AddRange(quarantineWriter.Complete());
             files.AddRange(aggregates.Complete());

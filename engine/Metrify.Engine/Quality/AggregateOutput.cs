@@ -17,16 +17,15 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     }
 
     private readonly Dictionary<TableSpec, Target> _targets = new();
-    private TableSpec? _lastTable;
-    private Target? _last;
+    private Target?[] _byOrdinal = new Target?[16]; // rows alternate between tables: an index, not a hash, per row
 
-    /// <summary>Rows alternate between a few tables: remember the last one rather than hash per row.</summary>
     private Target TargetOf(TableSpec table)
     {
-        if (ReferenceEquals(table, _lastTable)) return _last!;
+        int ordinal = table.Ordinal;
+        if (ordinal < _byOrdinal.Length && _byOrdinal[ordinal] is { } known) return known;
         if (!_targets.TryGetValue(table, out var t)) _targets[table] = t = new Target();
-        (_lastTable, _last) = (table, t);
-        return t;
+        if (ordinal >= _byOrdinal.Length) Array.Resize(ref _byOrdinal, ordinal * 2);
+        return _byOrdinal[ordinal] = t;
     }
 
     /// <summary>The batch to fill the next row of <paramref name="table"/> into, for an interval starting at

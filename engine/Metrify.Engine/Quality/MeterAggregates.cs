@@ -3,16 +3,15 @@ using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Quality;
 
-/// <summary>The open interval of one meter at one interval length: what its aggregated readings add up to so far.</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// <summary>The open interval of one meter at one interval length: what its aggregated readings add up to so far.
+/// One cache line: meters interleave in the input, so each reading's update is a cache miss per interval touched.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 64)]
 public struct IntervalAggregate
 {
     public long Start;
     public double Import, Export;
     /// <summary>NaN until a reading carries the value.</summary>
     public double PeakPower, MinVoltage, MaxVoltage;
-    /// <summary>Source position of the newest aggregated reading (names the file the row lands in).</summary>
-    public long Position;
     /// <summary>Readings aggregated; 0 = no interval open.</summary>
     public int Count;
     public int Flags;
@@ -33,7 +32,7 @@ public struct IntervalAggregate
 internal sealed class MeterAggregates
 {
     public static readonly long[] Lengths = [15 * 60_000_000L, 3_600_000_000L, 86_400_000_000L];
-    private readonly List<IntervalAggregate[]> _chunks = new();
+    private readonly List<(byte[] Bytes, int Offset)> _chunks = new(); // pinned, and used from a 64-byte boundary
     private readonly double[] _expected;
     private readonly long _graceMicros;
     // Per level: how many closed intervals a late reading within the allowance can reach (ceil(grace / length)),
@@ -51,14 +50,17 @@ internal sealed class MeterAggregates
         _block = Levels;
         for (int level = 0; level < Levels; level++)
         {
-            _heldSlots[level] = (int)((_graceMicros + Lengths[level] - 1) / Lengths[level]);
+            // A power of two, so an interval's slot is its number's low bits.
+            long reach = (_graceMicros + Lengths[level] - 1) / Lengths[level];
+            _heldSlots[level] = reach == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)reach);
             _heldAt[level] = _block;
             _block += _heldSlots[level];
         }
-        _metersPerChunk = Math.Max(1, ChunkBytes / (_block * Marshal.SizeOf<IntervalAggregate>()));
+        _chunkShift = System.Numerics.BitOperations.Log2((uint)Math.Max(1, ChunkBytes / (_block * 64)));
     }
 
-    private readonly int _metersPerChunk;
+    private readonly int _chunkShift; // meters per chunk: a power of two, so finding a meter's chunk is a shift
+    private int MetersPerChunk => 1 << _chunkShift;
 
     /// <summary>The open aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
     public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
@@ -66,14 +68,22 @@ internal sealed class MeterAggregates
     /// <summary>A meter's open and held intervals, side by side (what a journal saves and restores).</summary>
     public Span<IntervalAggregate> Of(int number)
     {
-        int chunk = number / _metersPerChunk;
-        while (chunk >= _chunks.Count) _chunks.Add(new IntervalAggregate[_metersPerChunk * _block]);
-        return _chunks[chunk].AsSpan((number - chunk * _metersPerChunk) * _block, _block);
+        int chunk = number >> _chunkShift;
+        while (chunk >= _chunks.Count) _chunks.Add(NewChunk());
+        var (bytes, offset) = _chunks[chunk];
+        const int size = 64;
+        return MemoryMarshal.Cast<byte, IntervalAggregate>(bytes.AsSpan(offset + (number & (MetersPerChunk - 1)) * _block * size, _block * size));
     }
 
-    public long AllocatedBytes => (long)_chunks.Count * _metersPerChunk * _block * Marshal.SizeOf<IntervalAggregate>();
+    private unsafe (byte[], int) NewChunk()
+    {
+        var bytes = GC.AllocateArray<byte>(MetersPerChunk * _block * 64 + 64, pinned: true);
+        fixed (byte* at = bytes) return (bytes, (int)((64 - (nint)at % 64) % 64));
+    }
 
-    /// <summary>Open and held intervals per meter (72 bytes each).</summary>
+    public long AllocatedBytes => (long)_chunks.Count * (MetersPerChunk * _block * 64 + 64);
+
+    /// <summary>Open and held intervals per meter (64 bytes each).</summary>
     public int IntervalsPerMeter => _block;
 
     /// <summary>Adds one reading to the meter's three intervals, writing each interval the reading leaves behind.</summary>
@@ -85,11 +95,12 @@ internal sealed class MeterAggregates
         {
             ref var a = ref aggregates[level];
             long length = Lengths[level];
-            // Most readings fall in the meter's open interval: no division for them.
+            // Most readings fall in the meter's open interval or the next one: no division for them.
             if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
             {
-                a.Position = position; // the row lands with the reading that closed it, inside this input's range
-                if (output is not null) Write(output, level, keys.KeyOf(number), a);
+                long next = a.Start + length;
+                // The row lands with the reading that closed it, inside this input's range.
+                if (output is not null) Write(output, level, keys.KeyOf(number), a, position);
                 if (_heldSlots[level] > 0)
                 {
                     ref var held = ref aggregates[HeldSlot(level, a.Start)];
@@ -97,9 +108,10 @@ internal sealed class MeterAggregates
                     held.Revision++; // the row just written
                 }
                 a = default;
+                Open(ref a, (ulong)(micros - next) < (ulong)length ? next : IntervalStart(micros, length));
             }
-            if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
-            Accumulate(ref a, import, export, power, minVoltage, maxVoltage, flags, position);
+            else if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
+            Accumulate(ref a, import, export, power, minVoltage, maxVoltage, flags);
         }
     }
 
@@ -127,7 +139,7 @@ internal sealed class MeterAggregates
             ref var open = ref aggregates[level];
             if (open.Count > 0 && open.Start == start)
             {
-                Accumulate(ref open, import, export, power, minVoltage, maxVoltage, flags, position);
+                Accumulate(ref open, import, export, power, minVoltage, maxVoltage, flags);
                 continue;
             }
             // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
@@ -138,8 +150,8 @@ internal sealed class MeterAggregates
                 held = default;
                 Open(ref held, start);
             }
-            Accumulate(ref held, import, export, power, minVoltage, maxVoltage, flags, position);
-            if (output is not null) Write(output, level, keys.KeyOf(number), held);
+            Accumulate(ref held, import, export, power, minVoltage, maxVoltage, flags);
+            if (output is not null) Write(output, level, keys.KeyOf(number), held, position);
             held.Revision++;
         }
         return true;
@@ -147,9 +159,8 @@ internal sealed class MeterAggregates
 
     private int HeldSlot(int level, long start)
     {
-        long index = Math.DivRem(start, Lengths[level]).Quotient; // starts are whole intervals, also before 1970
-        int slots = _heldSlots[level];
-        return _heldAt[level] + (int)(((index % slots) + slots) % slots);
+        long index = start / Lengths[level]; // starts are whole intervals, also before 1970 (exact division)
+        return _heldAt[level] + (int)(index & (_heldSlots[level] - 1)); // two's complement: right for negatives too
     }
 
     private static void Open(ref IntervalAggregate a, long start)
@@ -159,7 +170,7 @@ internal sealed class MeterAggregates
     }
 
     private static void Accumulate(ref IntervalAggregate a, double import, double export, double power, double minVoltage,
-        double maxVoltage, int flags, long position)
+        double maxVoltage, int flags)
     {
         a.Import += import;
         a.Export += export;
@@ -168,11 +179,11 @@ internal sealed class MeterAggregates
         if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
         a.Count++;
         a.Flags |= flags;
-        a.Position = position;
     }
 
-    /// <summary>Writes every open interval of the given meters and keeps it open for more readings.</summary>
-    public int Flush(List<int> numbers, SeriesStates keys, AggregateOutput output)
+    /// <summary>Writes every open interval of the given meters and keeps it open for more readings; the rows carry
+    /// <paramref name="position"/> (the end of the input) as their place in the source.</summary>
+    public int Flush(List<int> numbers, SeriesStates keys, AggregateOutput output, long position)
     {
         int written = 0;
         foreach (int number in numbers)
@@ -180,7 +191,7 @@ internal sealed class MeterAggregates
             {
                 ref var a = ref At(number, level);
                 if (a.Count == 0) continue;
-                Write(output, level, keys.KeyOf(number), a);
+                Write(output, level, keys.KeyOf(number), a, position);
                 a.Revision++;
                 written++;
             }
@@ -192,7 +203,7 @@ internal sealed class MeterAggregates
     public static long IntervalStart(long micros, long length) => micros - ((micros % length) + length) % length;
 
     /// <summary>Writes one row of an aggregate table.</summary>
-    private void Write(AggregateOutput output, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a)
+    private void Write(AggregateOutput output, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a, long position)
     {
         var table = Tables.MeterAggregates[level];
         var batch = output.Row(table, a.Start);
@@ -211,7 +222,7 @@ internal sealed class MeterAggregates
         batch.SetInt32(c++, a.Count);
         batch.SetInt32(c++, a.Flags);
         batch.SetInt32(c, a.Revision + 1);
-        batch.CommitRow(a.Position, a.Position + 1);
+        batch.CommitRow(position, position + 1);
         output.Written(table);
     }
 

@@ -51,7 +51,8 @@ public sealed record QualityOptions
 
     /// <summary>A reading at most this far behind its meter's newest is late but still aggregated: it corrects the
     /// intervals it belongs to (a row with the next revision). The closed intervals of this span are kept per
-    /// meter: (ceil(grace / 15) + ceil(grace / 60) + 1) × 72 bytes, 432 at 60 minutes; 0 keeps none.</summary>
+    /// meter: 64 bytes per interval, ceil(grace / length) per interval length rounded up to a power of two (4 + 1 + 1,
+    /// 384 bytes, at 60 minutes); 0 keeps none.</summary>
     public int LateGraceMinutes { get; init; } = 60;
 
     /// <summary>Run the stateful checks (duplicates, late rows, gaps, register decreases, spikes).</summary>

@@ -81,14 +81,14 @@ public sealed class SeriesChecks
         get { lock (_states) return (_states.Count, _states.AllocatedBytes + (_aggregates?.AllocatedBytes ?? 0) + (_hourly?.AllocatedBytes ?? 0)); }
     }
 
-    /// <summary>Writes the open aggregate intervals of the meters an input touched, at the input's end; they stay
-    /// open, and more readings later give them a complete row with the next revision.</summary>
-    public int FlushTouched(SeriesJournal journal, AggregateOutput output)
+    /// <summary>Writes the open aggregate intervals of the meters an input touched, at the input's end (at
+    /// <paramref name="position"/>); they stay open, and more readings later give them a complete row with the next revision.</summary>
+    public int FlushTouched(SeriesJournal journal, AggregateOutput output, long position)
     {
         if (_aggregates is null && _hourly is null) return 0;
         var touched = journal.Touched(this);
         lock (_states)
-            return (_aggregates?.Flush(touched, _states, output) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
+            return (_aggregates?.Flush(touched, _states, output, position) ?? 0) + (_hourly?.Flush(touched, _states, output) ?? 0);
     }
 
     /// <summary>A series' state and aggregates as they were before an input changed them; a meter's intervals are
