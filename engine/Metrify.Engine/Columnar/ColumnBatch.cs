@@ -237,13 +237,19 @@ public sealed unsafe partial class ColumnBatch : IDisposable
     public ReadOnlySpan<long> RowStarts => new(_rowStart.Pointer, Count);
     public ReadOnlySpan<long> RowEnds => new(_rowEnd.Pointer, Count);
 
+    // Called per row by the checks: inlined, or the call costs more than the read.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<long> Int64Values(int column) => new(_values[column].Pointer, Count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<double> DoubleValues(int column) => new(_values[column].Pointer, Count);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<int> Int32Values(int column) => new(_values[column].Pointer, Count);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsValid(int column, int row) =>
         _validity[column] is not { } v || (v.Pointer[row >> 3] & (1 << (row & 7))) != 0;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<byte> GetBytes(int column, int row)
     {
         int* offsets = (int*)_values[column].Pointer;

@@ -228,11 +228,11 @@ public sealed class SeriesChecks
     private void Spike(ref SeriesState s, double energy, ref int flags)
     {
         float e = (float)energy;
-        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; s.Envelope = (Half)Math.Max(e, 0); return; }
+        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; s.Envelope = Math.Max(e, 0); return; }
         float floor = Math.Max(0.1f * Math.Abs(s.Mean), 1e-3f);
         // Far above the running mean (in deviations) and above the meter's recent peaks: a daily load curve's
         // evening peak passes the first test on a meter's first day, not the second.
-        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor) && e > PeakFactor * (float)s.Envelope)
+        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor) && e > PeakFactor * s.Envelope)
         {
             flags |= (int)QualityFlags.Spike;
             return;
@@ -241,9 +241,9 @@ public sealed class SeriesChecks
         s.Mean += Smoothing * (e - s.Mean);
         // The peak starts from the lowest warm-up reading and follows a rise at most by half per reading, so a spike
         // in the warm-up (unjudged) does not mask the next ones for days; it decays by half in ~140 readings.
-        float peak = (float)s.Envelope, rise = PeakGrowth * Math.Max(peak, floor);
-        if (s.Count < Warmup) s.Envelope = (Half)Math.Max(Math.Min(peak, e), 0);
-        else s.Envelope = (Half)Math.Min(Math.Max(Math.Min(e, rise), PeakDecay * peak), (float)Half.MaxValue);
+        float peak = s.Envelope, rise = PeakGrowth * Math.Max(peak, floor);
+        if (s.Count < Warmup) s.Envelope = Math.Max(Math.Min(peak, e), 0);
+        else s.Envelope = Math.Max(Math.Min(e, rise), PeakDecay * peak);
     }
 
     private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)
@@ -253,6 +253,7 @@ public sealed class SeriesChecks
     }
 
     /// <summary>The row's import power and its lowest and highest voltage over all phases (NaN where none).</summary>
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private (double Power, double Min, double Max) PowerAndVoltage(ColumnBatch batch, int i)
     {
         double power = batch.IsValid(_power, i) ? batch.DoubleValues(_power)[i] : double.NaN;
@@ -327,8 +328,10 @@ public sealed class SeriesChecks
         }
     }
 
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static bool IsSet(ReadOnlySpan<byte> validity, int i) => (validity[i >> 3] & (1 << (i & 7))) != 0;
 
+[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static uint Mix(uint h, ulong v)
     {
         ulong x = (h ^ v) * 0x9E3779B97F4A7C15UL;

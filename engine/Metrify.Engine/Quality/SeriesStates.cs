@@ -29,8 +29,24 @@ public struct SeriesState
     public uint Journal;
     /// <summary>How many steps in a row had the latest step's length (saturates).</summary>
     public byte StepRepeats;
-    /// <summary>The meter's recent peak energy per reading, decaying (half precision is plenty for a threshold).</summary>
-    public Half Envelope;
+    /// <summary>The meter's recent peak energy per reading, decaying, in IEEE half precision (plenty for a
+    /// threshold). Stored as bits and converted inline: <see cref="Half"/>'s conversions are calls in software and
+    /// were a tenth of the checks' time. Not negative; above 65504 it saturates, below 6.1e-5 it is 0.</summary>
+    public ushort EnvelopeBits;
+
+    public float Envelope
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        readonly get => EnvelopeBits == 0 ? 0 : BitConverter.UInt32BitsToSingle(((uint)EnvelopeBits << 13) + 0x3800_0000);
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        set
+        {
+            uint x = BitConverter.SingleToUInt32Bits(value);
+            // Rebias the exponent (127 -> 15) and round the mantissa to 10 bits, to nearest even.
+            EnvelopeBits = !(value >= 6.1035156e-5f) ? (ushort)0 : x >= 0x477F_E000 ? (ushort)0x7BFF
+                : (ushort)((x - 0x3800_0000 + 0x0FFF + ((x >> 13) & 1)) >> 13);
+        }
+    }
 }
 
 /// <summary>
@@ -53,7 +69,11 @@ public sealed class SeriesStates
     public long AllocatedBytes =>
         (long)_chunks.Count * (1 << ChunkBits) * Marshal.SizeOf<SeriesState>() + _index.LongLength * sizeof(int) + _keys.LongLength;
 
-    public ref SeriesState this[int number] => ref _chunks[number >> ChunkBits][number & ((1 << ChunkBits) - 1)];
+public ref SeriesState this[int number]
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => ref _chunks[number >> ChunkBits][number & ((1 << ChunkBits) - 1)];
+    }
 
     /// <summary>The state number of <paramref name="key"/>, added (zeroed, Count 0) when new.</summary>
     public int GetOrAdd(ReadOnlySpan<byte> key)

@@ -74,6 +74,23 @@ public class SeriesChecksTests
     }
 
     [Fact]
+    public void The_peak_envelope_rounds_as_Half_does()
+    {
+        var state = new SeriesState();
+        var r = new Random(5);
+        for (int i = 0; i < 100_000; i++)
+        {
+            float v = (float)Math.Exp(r.NextDouble() * 20 - 9); // 1.2e-4 to 6e4: the normal range of a half
+            state.Envelope = v;
+            Assert.Equal((float)(Half)v, state.Envelope);
+        }
+        state.Envelope = 1e9f;
+        Assert.Equal((float)Half.MaxValue, state.Envelope);
+        state.Envelope = 0;
+        Assert.Equal(0f, state.Envelope);
+    }
+
+    [Fact]
     public void A_register_reset_flags_one_row_and_not_the_ones_after()
     {
         var checks = Checks();
