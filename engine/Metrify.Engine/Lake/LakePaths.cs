@@ -26,6 +26,10 @@ public static class LakePaths
         return partitionHours == 1 ? hour : hour - ((hour % partitionHours) + partitionHours) % partitionHours;
     }
 
+    /// <summary>The instants of a partition: [start, end) in UTC microseconds.</summary>
+    public static (long Start, long End) PartitionRange(long hour, int partitionHours) =>
+        (hour * Utf8Timestamp.MicrosPerHour, (hour + partitionHours) * Utf8Timestamp.MicrosPerHour);
+
     public static string PartitionPath(long hour, int partitionHours = 1)
     {
         var start = DateTime.UnixEpoch.AddHours(hour);

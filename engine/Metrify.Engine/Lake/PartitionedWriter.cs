@@ -42,10 +42,10 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     {
         if (batch.Count == 0) { _pool.Return(batch); return; }
         var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
-        int hours = _table.PartitionHours;
-        long first = LakePaths.PartitionOf(timestamps[0], hours);
-        bool single = true;
-        for (int i = 1; i < timestamps.Length && single; i++) single = LakePaths.PartitionOf(timestamps[i], hours) == first;
+        long first = LakePaths.PartitionOf(timestamps[0], _table.PartitionHours);
+        var (from, to) = LakePaths.PartitionRange(first, _table.PartitionHours);
+        bool single = true; // compared with the partition's bounds: no division per row
+        for (int i = 1; i < timestamps.Length && single; i++) single = timestamps[i] >= from && timestamps[i] < to;
         if (single && !_pending.ContainsKey(first))
         {
             Send(first, batch);

@@ -13,7 +13,7 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     {
         public Lake.PartitionedWriter? Writer;
         public ColumnBatch? Batch;
-        public long Hour;
+        public long From = long.MaxValue, To = long.MinValue; // the instants of the last row's partition
     }
 
     private readonly Dictionary<TableSpec, Target> _targets = new();
@@ -33,13 +33,16 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
     internal ColumnBatch Row(TableSpec table, long start)
     {
         var t = TargetOf(table);
-        long hour = Lake.LakePaths.PartitionOf(start, table.PartitionHours);
-        if (t.Batch is { } current && hour != t.Hour && current.Count >= current.Capacity / 8)
+        if (start < t.From || start >= t.To) // a row of another partition than the last one: rare
         {
-            (t.Writer ??= writerFor(table)).Accept(current);
-            t.Batch = null;
+            long hour = Lake.LakePaths.PartitionOf(start, table.PartitionHours);
+            if (t.Batch is { } current && current.Count >= current.Capacity / 8)
+            {
+                (t.Writer ??= writerFor(table)).Accept(current);
+                t.Batch = null;
+            }
+            (t.From, t.To) = Lake.LakePaths.PartitionRange(hour, table.PartitionHours);
         }
-        t.Hour = hour;
         return t.Batch ??= poolFor(table).Rent();
     }
 

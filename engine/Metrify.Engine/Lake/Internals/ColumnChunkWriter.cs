@@ -202,17 +202,27 @@ internal sealed class ColumnChunkWriter : IDisposable
             : DictionaryOf(MemoryMarshal.Cast<byte, uint>(column.Values.AsSpan(0, column.Rows * 4)), column.Valid, slots, shift, limit);
     }
 
-    /// <summary>Open addressing on the value's bits (Fibonacci hashing); specialised per width so the loop inlines.</summary>
+    /// <summary>Open addressing on the value's bits (Fibonacci hashing); specialised per width so the loop inlines.
+    /// A value equal to the one before takes its entry without hashing: interval starts, counts, flags and
+    /// revisions come in long runs.</summary>
     private int DictionaryOf<T>(ReadOnlySpan<T> values, byte[] valid, Span<int> slots, int shift, int limit)
         where T : unmanaged, IEquatable<T>, System.Numerics.IBinaryInteger<T>
     {
         var entries = _entries;
         var indices = _indices;
         int count = 0, k = 0, mask = slots.Length - 1;
+        T previous = default;
+        int previousEntry = -1;
         for (int r = 0; r < values.Length; r++)
         {
             if (valid[r] == 0) continue;
             T v = values[r];
+            if (previousEntry >= 0 && v.Equals(previous))
+            {
+                indices[k++] = previousEntry;
+                continue;
+            }
+            previous = v;
             int slot = (int)((ulong.CreateTruncating(v) * 0x9E3779B97F4A7C15) >> shift);
             while (true)
             {
@@ -222,11 +232,13 @@ internal sealed class ColumnChunkWriter : IDisposable
                     if (count == limit || count == EarlyDistinct && k < EarlyValues) return -1;
                     slots[slot] = count + 1;
                     entries[count] = r;
+                    previousEntry = count;
                     indices[k++] = count++;
                     break;
                 }
                 if (values[entries[entry]].Equals(v))
                 {
+                    previousEntry = entry;
                     indices[k++] = entry;
                     break;
                 }
