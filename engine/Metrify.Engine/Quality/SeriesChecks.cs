@@ -95,13 +95,9 @@ public sealed class SeriesChecks
     /// copied into the journal's arena at <see cref="Intervals"/>.</summary>
     internal readonly record struct Saved(int Number, SeriesState State, int Intervals, double[]? Hourly);
 
-    internal Saved Save(int number, in SeriesState state, List<IntervalAggregate> arena)
-    {
-        if (_aggregates is null) return new(number, state, -1, _hourly?.Of(number).ToArray());
-        int at = arena.Count;
-        arena.AddRange(_aggregates.Of(number));
-        return new(number, state, at, null);
-    }
+    internal Saved Save(int number, in SeriesState state, SegmentedList<IntervalAggregate> arena) => _aggregates is null
+        ? new(number, state, -1, _hourly?.Of(number).ToArray())
+        : new(number, state, arena.AddRun(_aggregates.Of(number)), null);
 
     /// <summary>
     /// Checks the batch's rows in order and drops identical duplicates from it. Returns what it found: rows dropped,
@@ -135,7 +131,7 @@ public sealed class SeriesChecks
     }
 
     /// <summary>Restores the states a journal recorded, newest first.</summary>
-    internal void Undo(List<Saved> entries, List<IntervalAggregate> arena)
+    internal void Undo(SegmentedList<Saved> entries, SegmentedList<IntervalAggregate> arena)
     {
         lock (_states)
             for (int i = entries.Count - 1; i >= 0; i--)
@@ -144,8 +140,7 @@ public sealed class SeriesChecks
                 _states[e.Number] = e.State;
                 if (e.Hourly is not null) e.Hourly.CopyTo(_hourly!.Of(e.Number));
                 if (_aggregates is null) continue;
-                var saved = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(arena).Slice(e.Intervals, _aggregates.IntervalsPerMeter);
-                saved.CopyTo(_aggregates.Of(e.Number));
+                arena.Run(e.Intervals, _aggregates.IntervalsPerMeter).CopyTo(_aggregates.Of(e.Number));
             }
     }
 

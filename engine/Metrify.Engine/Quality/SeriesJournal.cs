@@ -8,8 +8,8 @@ namespace Metrify.Engine.Quality;
 public sealed class SeriesJournal
 {
     private static int s_nextId;
-    private readonly Dictionary<SeriesChecks, List<SeriesChecks.Saved>> _entries = new();
-    private readonly List<IntervalAggregate> _intervals = new(); // meters' aggregate intervals as they were, one arena
+    private readonly Dictionary<SeriesChecks, SegmentedList<SeriesChecks.Saved>> _entries = new();
+    private readonly SegmentedList<IntervalAggregate> _intervals = new(); // meters' aggregate intervals as they were
 
     public uint Id { get; } = (uint)Interlocked.Increment(ref s_nextId);
 
@@ -20,7 +20,13 @@ public sealed class SeriesJournal
     /// <summary>The series of <paramref name="owner"/> this unit touched.</summary>
     internal List<int> Touched(SeriesChecks owner)
     {
-        lock (_entries) return _entries.TryGetValue(owner, out var list) ? list.Select(e => e.Number).ToList() : [];
+        lock (_entries)
+        {
+            var touched = new List<int>();
+            if (_entries.TryGetValue(owner, out var list))
+                for (int i = 0; i < list.Count; i++) touched.Add(list[i].Number);
+            return touched;
+        }
     }
 
     /// <summary>Called under the checks' lock, before the state's first change in this unit.</summary>
