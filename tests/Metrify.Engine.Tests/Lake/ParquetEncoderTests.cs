@@ -69,6 +69,17 @@ public class ParquetEncoderTests
         return Enumerable.Range(0, rb.Length).Select(i => Enumerable.Range(0, rb.ColumnCount).Select(c => Value(rb.Column(c), i)).ToArray()).ToList();
     }
 
+    /// <summary>Writes batches into a new file with the Metrify encoder and returns its path.</summary>
+    private static string WriteMetrify(TableSpec table, string name, params ColumnBatch[] batches)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, name);
+        using var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>());
+        foreach (var batch in batches)
+            using (var rb = batch.ToRecordBatch()) e.Write(rb);
+        e.Close();
+        return path;
+    }
+
     [Theory]
     [InlineData(ParquetEncoderKind.Metrify, "readings")]
     [InlineData(ParquetEncoderKind.Metrify, "quarantine")]
@@ -100,7 +111,6 @@ public class ParquetEncoderTests
     public void A_column_null_in_one_batch_and_present_in_the_next_reads_back()
     {
         var table = Tables.Weather;
-        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "n.parquet");
         using var nulls = new ColumnBatch(table, 100);
         using var values = new ColumnBatch(table, 100);
         for (int i = 0; i < 100; i++)
@@ -117,13 +127,7 @@ public class ParquetEncoderTests
         written[0] = true;
         nulls.FillUnwrittenOffsets(written);
         values.FillUnwrittenOffsets(written);
-        using (var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
-        {
-            using (var a = nulls.ToRecordBatch()) e.Write(a);
-            using (var b = values.ToRecordBatch()) e.Write(b);
-            e.Close();
-        }
-        var rows = ReadWithArrowCpp(path);
+        var rows = ReadWithArrowCpp(WriteMetrify(table, "nulls.parquet", nulls, values));
         Assert.Equal(200, rows.Count);
         Assert.All(rows.Take(100), r => Assert.Null(r[2]));
         Assert.Equal(9.9, rows[199][2]);
@@ -134,14 +138,8 @@ public class ParquetEncoderTests
     public async Task Metrify_files_read_with_Parquet_Net_too()
     {
         var table = Tables.Weather;
-        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "w.parquet");
         using var batch = Batch(table, 1000, 3);
-        using (var e = ParquetEncoders.Open(path, table, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
-        {
-            using var rb = batch.ToRecordBatch();
-            e.Write(rb);
-            e.Close();
-        }
+        var path = WriteMetrify(table, "w.parquet", batch);
         await using var stream = File.OpenRead(path);
         await using var reader = await Parquet.ParquetReader.CreateAsync(stream);
         using var group = reader.OpenRowGroupReader(0);
@@ -178,13 +176,7 @@ public class ParquetEncoderTests
             if (i % 9 == 0) batch.SetNull(2); else batch.SetDouble(2, i % distinct / 4.0);
             batch.CommitRow(i, i + 1);
         }
-        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "n.parquet");
-        using (var e = ParquetEncoders.Open(path, Narrow, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
-        {
-            using var rb = batch.ToRecordBatch();
-            e.Write(rb);
-            e.Close();
-        }
+        var path = WriteMetrify(Narrow, "n.parquet", batch);
         Assert.Equal(Expected(batch), ReadWithArrowCpp(path));
     }
 
@@ -200,13 +192,7 @@ public class ParquetEncoderTests
             if (i % 5 == 0) batch.SetDouble(2, double.NaN); else if (i % 7 == 0) batch.SetNull(2); else batch.SetDouble(2, Math.Sin(i) * 100);
             batch.CommitRow(i, i + 1);
         }
-        var path = Path.Combine(Directory.CreateTempSubdirectory("metrify-enc-").FullName, "s.parquet");
-        using (var e = ParquetEncoders.Open(path, Narrow, new LakeOptions { Encoder = ParquetEncoderKind.Metrify }, new Dictionary<string, string>()))
-        {
-            using var rb = batch.ToRecordBatch();
-            e.Write(rb);
-            e.Close();
-        }
+        var path = WriteMetrify(Narrow, "s.parquet", batch);
         using var file = new ParquetSharp.ParquetFileReader(path);
         using var group = file.RowGroup(0);
         var at = (ParquetSharp.Statistics<long>)group.MetaData.GetColumnChunkMetaData(0).Statistics!;
