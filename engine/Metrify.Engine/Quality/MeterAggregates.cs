@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Metrify.Engine.Columnar;
 
@@ -66,7 +67,7 @@ internal sealed class MeterAggregates
     public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
 
     /// <summary>A meter's open and held intervals, side by side (what a journal saves and restores).</summary>
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<IntervalAggregate> Of(int number)
     {
         int chunk = number >> _chunkShift;
@@ -158,21 +159,21 @@ internal sealed class MeterAggregates
         return true;
     }
 
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int HeldSlot(int level, long start)
     {
         long index = start / Lengths[level]; // starts are whole intervals, also before 1970 (exact division)
         return _heldAt[level] + (int)(index & (_heldSlots[level] - 1)); // two's complement: right for negatives too
     }
 
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Open(ref IntervalAggregate a, long start)
     {
         a.Start = start;
         a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
     }
 
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate(ref IntervalAggregate a, double import, double export, double power, double minVoltage,
         double maxVoltage, int flags)
     {

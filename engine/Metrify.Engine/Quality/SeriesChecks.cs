@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Quality;
@@ -164,7 +165,8 @@ public sealed class SeriesChecks
             if (micros < s.LastMicros)
             {
                 flags |= (int)QualityFlags.Late;
-                if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, Math.Max(1, 900 / Math.Max(cadence, 1)), flags, output);
+                int perQuarter = Math.Max(1, 15 * 60 / Math.Max(cadence, 1)); // readings a quarter hour holds at the meter's cadence
+                if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, perQuarter, flags, output);
                 return true;
             }
             stepMicros = micros - s.LastMicros;
@@ -248,7 +250,7 @@ public sealed class SeriesChecks
     }
 
     /// <summary>The row's import power and its lowest and highest voltage over all phases (NaN where none).</summary>
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (double Power, double Min, double Max) PowerAndVoltage(ColumnBatch batch, int i)
     {
         double power = batch.IsValid(_power, i) ? batch.DoubleValues(_power)[i] : double.NaN;
@@ -323,10 +325,10 @@ public sealed class SeriesChecks
         }
     }
 
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsSet(ReadOnlySpan<byte> validity, int i) => (validity[i >> 3] & (1 << (i & 7))) != 0;
 
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint Mix(uint h, ulong v)
     {
         ulong x = (h ^ v) * 0x9E3779B97F4A7C15UL;

@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Metrify.Engine.Quality;
@@ -36,9 +37,9 @@ public struct SeriesState
 
     public float Envelope
     {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         readonly get => EnvelopeBits == 0 ? 0 : BitConverter.UInt32BitsToSingle(((uint)EnvelopeBits << 13) + 0x3800_0000);
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         set
         {
             uint x = BitConverter.SingleToUInt32Bits(value);
@@ -71,7 +72,7 @@ public sealed class SeriesStates
 
 public ref SeriesState this[int number]
     {
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => ref _chunks[number >> ChunkBits][number & ((1 << ChunkBits) - 1)];
     }
 
