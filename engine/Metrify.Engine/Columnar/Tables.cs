@@ -147,7 +147,8 @@ public static class Tables
 
     /// <summary>Hourly statistics of a series table's measurements (mean, and min and max when asked).</summary>
     private static TableSpec Hourly(string name, string description, TableSpec source, string key, string count, string[] measures, bool minMax) =>
-        Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count, "Late rows",
+        Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count,
+            "Late rows beyond Quality:LateGraceMinutes or into an hour the series' cadence has already filled",
             measures.SelectMany(m =>
             {
                 var unit = source.Columns[source.IndexOf(m)].Unit;

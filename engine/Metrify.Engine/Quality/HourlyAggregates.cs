@@ -5,9 +5,11 @@ namespace Metrify.Engine.Quality;
 /// <summary>
 /// Hourly statistics per grid operator or weather station, on the rows the series checks let through in each
 /// series' order, written like the meter aggregates: when a series' first row of a later hour arrives, and open at
-/// the end of a file (kept open; a later row gives the next revision). The open hour of a series is a run of
+/// the end of a file (kept open; a later row gives the next revision); a late row within
+/// <c>Quality:LateGraceMinutes</c> corrects its hour (<see cref="AddLate"/>). An hour of a series is a run of
 /// doubles: start, count, flags, revision, position, then per measure sum, count, min and max (all exact in a
-/// double). Not thread-safe: <see cref="SeriesChecks"/> calls it under its lock.
+/// double); a series' block holds its open hour, then its closed hours of the allowance in slots by hour number.
+/// Not thread-safe: <see cref="SeriesChecks"/> calls it under its lock.
 /// </summary>
 internal sealed class HourlyAggregates
 {
@@ -20,47 +22,109 @@ internal sealed class HourlyAggregates
     private readonly List<double[]> _chunks = new();
     private const int PerChunk = 4096;
 
-    private HourlyAggregates(TableSpec source, TableSpec target, string[] measures, bool minMax)
+    private readonly long _graceMicros;
+    private readonly int _heldSlots; // closed hours a late row within the allowance can reach: a power of two
+    private readonly int _block;     // doubles per series: the open hour, then the held ones
+
+    private HourlyAggregates(TableSpec source, TableSpec target, string[] measures, bool minMax, QualityOptions options)
     {
         _target = target;
         _measures = measures.Select(source.IndexOf).ToArray();
         _minMax = minMax;
         _stride = Header + PerMeasure * _measures.Length;
+        _graceMicros = options.LateGraceMinutes * 60_000_000L;
+        long reach = (_graceMicros + Hour - 1) / Hour;
+        _heldSlots = reach == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)reach);
+        _block = _stride * (1 + _heldSlots);
     }
 
-    public static HourlyAggregates? For(TableSpec table) =>
-        table == Tables.GridStatus ? new(table, Tables.GridStatusHourly, ["grid_frequency_hz", "grid_voltage_kv", "grid_load_mw"], true)
-        : table == Tables.Weather ? new(table, Tables.WeatherHourly, ["temperature_celsius", "humidity_percent", "pressure_hpa", "wind_speed_ms", "precipitation_mm", "cloud_cover_percent"], false)
+    public static HourlyAggregates? For(TableSpec table, QualityOptions options) =>
+        table == Tables.GridStatus ? new(table, Tables.GridStatusHourly, ["grid_frequency_hz", "grid_voltage_kv", "grid_load_mw"], true, options)
+        : table == Tables.Weather ? new(table, Tables.WeatherHourly, ["temperature_celsius", "humidity_percent", "pressure_hpa", "wind_speed_ms", "precipitation_mm", "cloud_cover_percent"], false, options)
         : null;
 
-    public long AllocatedBytes => (long)_chunks.Count * PerChunk * _stride * sizeof(double);
+    public long AllocatedBytes => (long)_chunks.Count * PerChunk * _block * sizeof(double);
 
-    /// <summary>The open hour of series <paramref name="number"/> (count 0: none).</summary>
-    public Span<double> Of(int number)
+    /// <summary>A series' open hour and held hours (what a journal saves and restores).</summary>
+    public Span<double> Block(int number)
     {
         int chunk = number / PerChunk;
-        while (chunk >= _chunks.Count) _chunks.Add(new double[PerChunk * _stride]);
-        return _chunks[chunk].AsSpan((number - chunk * PerChunk) * _stride, _stride);
+        while (chunk >= _chunks.Count) _chunks.Add(new double[PerChunk * _block]);
+        return _chunks[chunk].AsSpan((number - chunk * PerChunk) * _block, _block);
     }
+
+    /// <summary>The open hour of series <paramref name="number"/> (count 0: none).</summary>
+    private Span<double> Of(int number) => Block(number)[.._stride];
+
+    /// <summary>The slot of a closed hour in a series' block.</summary>
+    private Span<double> Held(Span<double> block, long start) =>
+        block.Slice(_stride * (1 + (int)((start / Hour) & (_heldSlots - 1))), _stride);
 
     public void Add(int number, SeriesStates keys, ColumnBatch batch, int row, long micros, int flags, long position, AggregateOutput? output)
     {
-        var a = Of(number);
+        var block = Block(number);
+        var a = block[.._stride];
         if (a[1] > 0 && (ulong)(micros - (long)a[0]) >= Hour)
         {
             a[4] = position; // the row lands with the one that closed it, inside this input's range
             if (output is not null) Write(keys.KeyOf(number), a, output);
+            if (_heldSlots > 0)
+            {
+                var held = Held(block, (long)a[0]);
+                a.CopyTo(held);
+                held[3]++; // the row just written
+            }
             a.Clear();
         }
-        if (a[1] == 0)
+        if (a[1] == 0) Open(a, MeterAggregates.IntervalStart(micros, Hour));
+        Accumulate(a, batch, row, flags, position);
+    }
+
+    /// <summary>
+    /// Adds a late row (older than the series' newest, <paramref name="newest"/>) to its hour when it is at most
+    /// <c>Quality:LateGraceMinutes</c> behind and the hour holds fewer rows than the series' cadence fits
+    /// (<paramref name="perHour"/>; more would be a resend): an open hour takes it, a closed one is written again at
+    /// once with the next revision. Returns false, changing nothing, otherwise.
+    /// </summary>
+    public bool AddLate(int number, SeriesStates keys, ColumnBatch batch, int row, long micros, long newest, int perHour, int flags,
+        long position, AggregateOutput? output)
+    {
+        if (_heldSlots == 0 || micros < newest - _graceMicros) return false;
+        var block = Block(number);
+        long start = MeterAggregates.IntervalStart(micros, Hour);
+        var open = block[.._stride];
+        if (open[1] > 0 && (long)open[0] == start)
         {
-            a[0] = MeterAggregates.IntervalStart(micros, Hour);
-            for (int m = 0; m < _measures.Length; m++)
-            {
-                a[Header + m * PerMeasure + 2] = double.PositiveInfinity;
-                a[Header + m * PerMeasure + 3] = double.NegativeInfinity;
-            }
+            if (open[1] >= perHour) return false;
+            Accumulate(open, batch, row, flags, position);
+            return true;
         }
+        var held = Held(block, start);
+        bool same = held[1] > 0 && (long)held[0] == start; // else no row had reached this hour (see MeterAggregates.AddLate)
+        if (same && held[1] >= perHour) return false;
+        if (!same)
+        {
+            held.Clear();
+            Open(held, start);
+        }
+        Accumulate(held, batch, row, flags, position);
+        if (output is not null) Write(keys.KeyOf(number), held, output);
+        held[3]++;
+        return true;
+    }
+
+    private void Open(Span<double> a, long start)
+    {
+        a[0] = start;
+        for (int m = 0; m < _measures.Length; m++)
+        {
+            a[Header + m * PerMeasure + 2] = double.PositiveInfinity;
+            a[Header + m * PerMeasure + 3] = double.NegativeInfinity;
+        }
+    }
+
+    private void Accumulate(Span<double> a, ColumnBatch batch, int row, int flags, long position)
+    {
         a[1]++;
         a[2] = (int)a[2] | flags;
         a[4] = position;

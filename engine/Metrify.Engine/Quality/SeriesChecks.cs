@@ -62,7 +62,7 @@ public sealed class SeriesChecks
             _voltages = [table.IndexOf("voltage_v"), table.IndexOf("voltage_l1_v"), table.IndexOf("voltage_l2_v"), table.IndexOf("voltage_l3_v")];
             _aggregates = new MeterAggregates(options);
         }
-        _hourly = HourlyAggregates.For(table);
+        _hourly = HourlyAggregates.For(table, options);
         _hashed = Enumerable.Range(0, table.Columns.Count)
             .Where(c => c != _key && c != _time && table.Columns[c].Source == ColumnSource.Input).ToArray();
     }
@@ -97,7 +97,7 @@ public sealed class SeriesChecks
     internal readonly record struct Saved(int Number, SeriesState State, int Intervals, double[]? Hourly);
 
     internal Saved Save(int number, in SeriesState state, SegmentedList<IntervalAggregate> arena) => _aggregates is null
-        ? new(number, state, -1, _hourly?.Of(number).ToArray())
+        ? new(number, state, -1, _hourly?.Block(number).ToArray())
         : new(number, state, arena.AddRun(_aggregates.Of(number)), null);
 
     /// <summary>
@@ -139,7 +139,7 @@ public sealed class SeriesChecks
             {
                 var e = entries[i];
                 _states[e.Number] = e.State;
-                if (e.Hourly is not null) e.Hourly.CopyTo(_hourly!.Of(e.Number));
+                if (e.Hourly is not null) e.Hourly.CopyTo(_hourly!.Block(e.Number));
                 if (_aggregates is null) continue;
                 arena.Run(e.Intervals, _aggregates.IntervalsPerMeter).CopyTo(_aggregates.Of(e.Number));
             }
@@ -165,8 +165,10 @@ public sealed class SeriesChecks
             if (micros < s.LastMicros)
             {
                 flags |= (int)QualityFlags.Late;
-                int perQuarter = Math.Max(1, 15 * 60 / Math.Max(cadence, 1)); // readings a quarter hour holds at the meter's cadence
+                // Readings a quarter hour (an hour) holds at the series' cadence: more would be a resend.
+                int perQuarter = Math.Max(1, 15 * 60 / Math.Max(cadence, 1)), perHour = Math.Max(1, 60 * 60 / Math.Max(cadence, 1));
                 if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, perQuarter, flags, output);
+                _hourly?.AddLate(number, _states, batch, i, micros, s.LastMicros, perHour, flags, batch.RowStarts[i], output);
                 return true;
             }
             stepMicros = micros - s.LastMicros;
