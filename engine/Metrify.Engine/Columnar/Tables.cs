@@ -134,7 +134,7 @@ public static class Tables
     private static TableSpec MeterAggregate(string name, string interval) => Aggregate(name,
         $"Per meter and {interval}: energy, power, voltage, reading count, completeness and flags, computed in the stream.",
         Str("meter_id", "Meter the interval belongs to.", nullable: false), "interval", "reading_count",
-        "Late rows beyond Quality:LateGraceMinutes or into a quarter hour the meter's cadence has already filled",
+        "Late rows beyond Quality:LateGraceMinutes or resent (a reading already in their 64th of the quarter hour)",
         [
             F("energy_import_kwh", "kWh", "Energy imported in the interval: register steps where the meter sends registers, else the sum of consumption_kwh."),
             F("energy_export_kwh", "kWh", "Energy exported in the interval: export register steps, else the sum of export_kwh."),
@@ -148,7 +148,7 @@ public static class Tables
     /// <summary>Hourly statistics of a series table's measurements (mean, and min and max when asked).</summary>
     private static TableSpec Hourly(string name, string description, TableSpec source, string key, string count, string[] measures, bool minMax) =>
         Aggregate(name, description, Str(key, $"Series the hour belongs to (as in {source.Name}).", nullable: false), "hour", count,
-            "Late rows beyond Quality:LateGraceMinutes or into an hour the series' cadence has already filled",
+            "Late rows beyond Quality:LateGraceMinutes or resent (a row already in their 64th of the hour)",
             measures.SelectMany(m =>
             {
                 var unit = source.Columns[source.IndexOf(m)].Unit;

@@ -7,14 +7,15 @@ namespace Metrify.Engine.Quality;
 /// series' order, written like the meter aggregates: when a series' first row of a later hour arrives, and open at
 /// the end of a file (kept open; a later row gives the next revision); a late row within
 /// <c>Quality:LateGraceMinutes</c> corrects its hour (<see cref="AddLate"/>). An hour of a series is a run of
-/// doubles: start, count, flags, revision, position, then per measure sum, count, min and max (all exact in a
-/// double); a series' block holds its open hour, then its closed hours of the allowance in slots by hour number.
+/// doubles: start, count, flags, revision, position, the 64ths of the hour that hold a row (two 32-bit halves), then
+/// per measure sum, count, min and max (all exact in a double); a series' block holds its open hour, then its closed
+/// hours of the allowance in slots by hour number.
 /// Not thread-safe: <see cref="SeriesChecks"/> calls it under its lock.
 /// </summary>
 internal sealed class HourlyAggregates
 {
     private const long Hour = 3_600_000_000L;
-    private const int Header = 5, PerMeasure = 4;
+    private const int Header = 7, PerMeasure = 4;
     private readonly TableSpec _target;
     private readonly int[] _measures;
     private readonly bool _minMax;
@@ -77,16 +78,16 @@ internal sealed class HourlyAggregates
             a.Clear();
         }
         if (a[1] == 0) Open(a, MeterAggregates.IntervalStart(micros, Hour));
-        Accumulate(a, batch, row, flags, position);
+        Accumulate(a, batch, row, micros, flags, position);
     }
 
     /// <summary>
     /// Adds a late row (older than the series' newest, <paramref name="newest"/>) to its hour when it is at most
-    /// <c>Quality:LateGraceMinutes</c> behind and the hour holds fewer rows than the series' cadence fits
-    /// (<paramref name="perHour"/>; more would be a resend): an open hour takes it, a closed one is written again at
-    /// once with the next revision. Returns false, changing nothing, otherwise.
+    /// <c>Quality:LateGraceMinutes</c> behind and no row was aggregated in its 64th of the hour (56 seconds; one
+    /// already there makes it a resend): an open hour takes it, a closed one is written again at once with the next
+    /// revision. Returns false, changing nothing, otherwise.
     /// </summary>
-    public bool AddLate(int number, SeriesStates keys, ColumnBatch batch, int row, long micros, long newest, int perHour, int flags,
+    public bool AddLate(int number, SeriesStates keys, ColumnBatch batch, int row, long micros, long newest, int flags,
         long position, AggregateOutput? output)
     {
         if (_heldSlots == 0 || micros < newest - _graceMicros) return false;
@@ -95,19 +96,19 @@ internal sealed class HourlyAggregates
         var open = block[.._stride];
         if (open[1] > 0 && (long)open[0] == start)
         {
-            if (open[1] >= perHour) return false;
-            Accumulate(open, batch, row, flags, position);
+            if (Taken(open, micros)) return false;
+            Accumulate(open, batch, row, micros, flags, position);
             return true;
         }
         var held = Held(block, start);
         bool same = held[1] > 0 && (long)held[0] == start; // else no row had reached this hour (see MeterAggregates.AddLate)
-        if (same && held[1] >= perHour) return false;
+        if (same && Taken(held, micros)) return false;
         if (!same)
         {
             held.Clear();
             Open(held, start);
         }
-        Accumulate(held, batch, row, flags, position);
+        Accumulate(held, batch, row, micros, flags, position);
         if (output is not null) Write(keys.KeyOf(number), held, output);
         held[3]++;
         return true;
@@ -123,11 +124,18 @@ internal sealed class HourlyAggregates
         }
     }
 
-    private void Accumulate(Span<double> a, ColumnBatch batch, int row, int flags, long position)
+    /// <summary>A row was aggregated in the 64th of the hour that holds <paramref name="micros"/>.</summary>
+    private static bool Taken(Span<double> a, long micros) => (Seen(a) & IntervalAggregate.SeenBit(micros, (long)a[0], Hour)) != 0;
+
+    private static ulong Seen(Span<double> a) => (ulong)a[5] | (ulong)a[6] << 32;
+
+    private void Accumulate(Span<double> a, ColumnBatch batch, int row, long micros, int flags, long position)
     {
         a[1]++;
         a[2] = (int)a[2] | flags;
         a[4] = position;
+        ulong seen = Seen(a) | IntervalAggregate.SeenBit(micros, (long)a[0], Hour);
+        (a[5], a[6]) = ((uint)seen, (uint)(seen >> 32));
         for (int m = 0; m < _measures.Length; m++)
         {
             int c = _measures[m];

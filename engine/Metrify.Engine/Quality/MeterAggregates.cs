@@ -13,11 +13,21 @@ public struct IntervalAggregate
     public double Import, Export;
     /// <summary>NaN until a reading carries the value.</summary>
     public double PeakPower, MinVoltage, MaxVoltage;
+    /// <summary>Which 64ths of the interval hold an aggregated reading (kept for the 15 minutes, where a late
+    /// reading is told from a resend: a 64th is 14 seconds).</summary>
+    public ulong Seen;
     /// <summary>Readings aggregated; 0 = no interval open.</summary>
     public int Count;
-    public int Flags;
-    /// <summary>Rows already written for this interval (a flush writes an open interval and keeps it open).</summary>
-    public int Revision;
+    public ushort Flags;
+    /// <summary>Rows already written for this interval (a flush writes an open interval and keeps it open); stops
+    /// at 65535.</summary>
+    public ushort Revision;
+
+    /// <summary>The bit of <see cref="Seen"/> an instant of an interval of <paramref name="length"/> falls in.</summary>
+    public static ulong SeenBit(long micros, long start, long length) => 1UL << (int)((micros - start) * 64 / length);
+
+    /// <summary>Counts one more row written for the interval.</summary>
+    public void Written() => Revision = (ushort)Math.Min(Revision + 1, ushort.MaxValue);
 }
 
 /// <summary>
@@ -107,25 +117,26 @@ internal sealed class MeterAggregates
                 {
                     ref var held = ref aggregates[HeldSlot(level, a.Start)];
                     held = a;
-                    held.Revision++; // the row just written
+                    held.Written(); // the row just written
                 }
                 a = default;
                 Open(ref a, (ulong)(micros - next) < (ulong)length ? next : IntervalStart(micros, length));
             }
             else if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
             Accumulate(ref a, import, export, power, minVoltage, maxVoltage, flags);
+            if (level == 0) a.Seen |= IntervalAggregate.SeenBit(micros, a.Start, length);
         }
     }
 
     /// <summary>
     /// Adds a late reading (older than the meter's newest, <paramref name="newest"/>) to its intervals when it is at
-    /// most <c>Quality:LateGraceMinutes</c> behind and its 15 minutes hold fewer readings than the meter's cadence
-    /// fits (<paramref name="perQuarter"/>): an interval still open simply takes it; a closed one is written again at
-    /// once, corrected, with the next revision (or first written, if no reading had reached it). Returns false,
-    /// changing nothing, for a reading beyond the allowance or into a full quarter hour: that is a resend, and
-    /// counting it would count its energy twice.
+    /// most <c>Quality:LateGraceMinutes</c> behind and no reading was aggregated in its 64th of the quarter hour
+    /// (14 seconds): an interval still open simply takes it; a closed one is written again at once, corrected, with
+    /// the next revision (or first written, if no reading had reached it). Returns false, changing nothing, for a
+    /// reading beyond the allowance or in a 64th already taken: that is a resend, and counting it would count its
+    /// energy twice.
     /// </summary>
-    public bool AddLate(int number, SeriesStates keys, long micros, long newest, int perQuarter, double import, double export,
+    public bool AddLate(int number, SeriesStates keys, long micros, long newest, double import, double export,
         double power, double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
     {
         if (_graceMicros == 0 || micros < newest - _graceMicros) return false;
@@ -133,8 +144,9 @@ internal sealed class MeterAggregates
         long quarter = IntervalStart(micros, Lengths[0]);
         ref var open15 = ref aggregates[0];
         ref var held15 = ref aggregates[HeldSlot(0, quarter)];
-        int already = open15.Count > 0 && open15.Start == quarter ? open15.Count : held15.Count > 0 && held15.Start == quarter ? held15.Count : 0;
-        if (already >= perQuarter) return false;
+        ulong seen = open15.Count > 0 && open15.Start == quarter ? open15.Seen : held15.Count > 0 && held15.Start == quarter ? held15.Seen : 0;
+        ulong bit = IntervalAggregate.SeenBit(micros, quarter, Lengths[0]);
+        if ((seen & bit) != 0) return false;
         for (int level = 0; level < Levels; level++)
         {
             long start = IntervalStart(micros, Lengths[level]);
@@ -142,6 +154,7 @@ internal sealed class MeterAggregates
             if (open.Count > 0 && open.Start == start)
             {
                 Accumulate(ref open, import, export, power, minVoltage, maxVoltage, flags);
+                if (level == 0) open.Seen |= bit;
                 continue;
             }
             // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
@@ -153,8 +166,9 @@ internal sealed class MeterAggregates
                 Open(ref held, start);
             }
             Accumulate(ref held, import, export, power, minVoltage, maxVoltage, flags);
+            if (level == 0) held.Seen |= bit;
             if (output is not null) Write(output, level, keys.KeyOf(number), held, position);
-            held.Revision++;
+            held.Written();
         }
         return true;
     }
@@ -183,7 +197,7 @@ internal sealed class MeterAggregates
         if (!double.IsNaN(minVoltage) && !(minVoltage >= a.MinVoltage)) a.MinVoltage = minVoltage;
         if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
         a.Count++;
-        a.Flags |= flags;
+        a.Flags |= (ushort)flags;
     }
 
     /// <summary>Writes every open interval of the given meters and keeps it open for more readings; the rows carry
@@ -197,7 +211,7 @@ internal sealed class MeterAggregates
                 ref var a = ref At(number, level);
                 if (a.Count == 0) continue;
                 Write(output, level, keys.KeyOf(number), a, position);
-                a.Revision++;
+                a.Written();
                 written++;
             }
         return written;

@@ -165,10 +165,8 @@ public sealed class SeriesChecks
             if (micros < s.LastMicros)
             {
                 flags |= (int)QualityFlags.Late;
-                // Readings a quarter hour (an hour) holds at the series' cadence: more would be a resend.
-                int perQuarter = Math.Max(1, 15 * 60 / Math.Max(cadence, 1)), perHour = Math.Max(1, 60 * 60 / Math.Max(cadence, 1));
-                if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, perQuarter, flags, output);
-                _hourly?.AddLate(number, _states, batch, i, micros, s.LastMicros, perHour, flags, batch.RowStarts[i], output);
+                if (_aggregates is not null) AggregateLate(batch, i, number, micros, s.LastMicros, flags, output);
+                _hourly?.AddLate(number, _states, batch, i, micros, s.LastMicros, flags, batch.RowStarts[i], output);
                 return true;
             }
             stepMicros = micros - s.LastMicros;
@@ -269,14 +267,14 @@ public sealed class SeriesChecks
 
     /// <summary>A late reading's contribution: its register step is already inside the step of the reading after it
     /// (counting it again would count its energy twice), so only an interval value adds energy.</summary>
-    private void AggregateLate(ColumnBatch batch, int i, int number, long micros, long newest, int perQuarter, int flags, AggregateOutput? output)
+    private void AggregateLate(ColumnBatch batch, int i, int number, long micros, long newest, int flags, AggregateOutput? output)
     {
         bool importRegister = _registers && !double.IsNaN(Register(batch, i, _importTotal, _importT1, _importT2));
         bool exportRegister = _registers && !double.IsNaN(Register(batch, i, _exportTotal, _exportT1, _exportT2));
         double imported = !importRegister && batch.IsValid(_consumption, i) ? batch.DoubleValues(_consumption)[i] : 0;
         double exported = !exportRegister && batch.IsValid(_exportKwh, i) ? batch.DoubleValues(_exportKwh)[i] : 0;
         var (power, min, max) = PowerAndVoltage(batch, i);
-        _aggregates!.AddLate(number, _states, micros, newest, perQuarter, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
+        _aggregates!.AddLate(number, _states, micros, newest, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
     }
 
     /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>
