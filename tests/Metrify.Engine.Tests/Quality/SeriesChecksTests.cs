@@ -74,6 +74,12 @@ public class SeriesChecksTests
     }
 
     [Fact]
+    public void Every_quality_flag_fits_the_16_bits_an_aggregate_interval_keeps()
+    {
+        foreach (var flag in Enum.GetValues<QualityFlags>()) Assert.InRange((long)flag, 0, ushort.MaxValue);
+    }
+
+    [Fact]
     public void The_peak_envelope_rounds_as_Half_does()
     {
         var state = new SeriesState();
