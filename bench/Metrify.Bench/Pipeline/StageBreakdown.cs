@@ -35,6 +35,7 @@ public static class StageBreakdown
         Report("read+decode", bytes, () => Decode(path, partition: false));
         Report("read+decode+partition", bytes, () => Decode(path, partition: true));
         Report("read+decode+checks", bytes, () => Decode(path, partition: false, checks: true));
+        Report("... + aggregates written", bytes, () => Decode(path, partition: false, checks: true, writeAggregates: true));
         Report("encode one file (decoded)", bytes, () => EncodeOnly(path, LakeCompression.Zstd));
         Report("encode one file, no codec", bytes, () => EncodeOnly(path, LakeCompression.None));
         Report("ingest (encode, publish)", bytes, () => Ingest(path));
@@ -67,11 +68,13 @@ public static class StageBreakdown
     {
         run();
         long before = GC.GetTotalAllocatedBytes(true);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         long rows = run();
         double s = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         long allocated = GC.GetTotalAllocatedBytes(true) - before;
-        Console.WriteLine($"{stage,-28} {s,7:F3} s {rows / s / 1e6,8:F2} M rows/s {bytes / s / 1e6,8:F1} MB/s {allocated / (double)Math.Max(rows, 1),8:F3} B/row");
+        Console.WriteLine($"{stage,-28} {s,7:F3} s {rows / s / 1e6,8:F2} M rows/s {bytes / s / 1e6,8:F1} MB/s {allocated / (double)Math.Max(rows, 1),8:F3} B/row  CPU {cpuSeconds,6:F2} s");
     }
 
     private static long ReadOnly(string path)
@@ -95,21 +98,29 @@ public static class StageBreakdown
     }
 
     /// <summary>The quality checks as the ingest runs them: the stateless ones, then the series checks (a fresh
-    /// state each run, so every run sees every meter for the first time and then its history).</summary>
-    private sealed class CheckingOnly(ColumnBatchPool pool, TableSpec table) : IBatchSink
+    /// state each run, so every run sees every meter for the first time and then its history), with the aggregate
+    /// rows computed and, given an output, written to Parquet.</summary>
+    private sealed class CheckingOnly(ColumnBatchPool pool, TableSpec table, Metrify.Engine.Quality.AggregateOutput? output) : IBatchSink
     {
         private readonly Metrify.Engine.Quality.BatchChecks _checks = new(table, new(), Ingestor.NowMicros());
         private readonly Metrify.Engine.Quality.SeriesChecks? _series = Metrify.Engine.Quality.SeriesChecks.For(table, new());
         public void Accept(ColumnBatch batch)
         {
             _checks.Apply(batch);
-            _series?.Apply(batch);
+            _series?.Apply(batch, null, output);
             pool.Return(batch);
         }
     }
 
-    private static long Decode(string path, bool partition, bool checks = false)
+    private static long Decode(string path, bool partition, bool checks = false, bool writeAggregates = false)
     {
+        var lake = Path.Combine(Path.GetTempPath(), "metrify-stage-aggregates");
+        if (Directory.Exists(lake)) Directory.Delete(lake, true);
+        var pools = new Dictionary<TableSpec, ColumnBatchPool>();
+        ColumnBatchPool PoolOf(TableSpec t) { lock (pools) return pools.TryGetValue(t, out var p) ? p : pools[t] = new ColumnBatchPool(t, 65_536, 48); }
+        var output = writeAggregates
+            ? new Metrify.Engine.Quality.AggregateOutput(t => new PartitionedWriter(t, PoolOf(t), new LakeOptions { Root = lake, Durable = false }, "stage", 1), PoolOf)
+            : null;
         var head = new byte[64 << 10];
         int h;
         using (var f = File.OpenRead(path)) h = f.Read(head);
@@ -117,7 +128,7 @@ public static class StageBreakdown
         using var pool = new ColumnBatchPool(detected.Table!, 65_536, 48);
         using var qpool = new ColumnBatchPool(Tables.Quarantine, 4096, 4);
         var sink = new CountingSink(pool, null);
-        IBatchSink target = partition ? new PartitionOnly(pool) : checks ? new CheckingOnly(pool, detected.Table!) : sink;
+        IBatchSink target = partition ? new PartitionOnly(pool) : checks ? new CheckingOnly(pool, detected.Table!, output) : sink;
         var quarantine = new QuarantineCollector(path, qpool, new Frames.RecycleSink(qpool));
         var decoder = new CsvDecoder(detected.Layout!, pool, target, quarantine);
         var buffer = new byte[4 << 20];
@@ -137,6 +148,12 @@ public static class StageBreakdown
             if (final) break;
         }
         decoder.Complete();
+        if (output is not null)
+        {
+            output.Complete(); // every aggregate file encoded and closed (temporary names; the lake is removed next run)
+            output.Dispose();
+            foreach (var p in pools.Values) p.Dispose();
+        }
         return decoder.Stats.Rows;
     }
 
