@@ -123,6 +123,45 @@ public class SeriesChecksTests
         Assert.All(FlagsOf(c), f => Assert.Equal(QualityFlags.None, f));
     }
 
+    /// <summary>Aggregate rows written for one batch, per aggregate table, into a lake of its own.</summary>
+    private static Dictionary<string, long> AggregateRows(SeriesChecks checks, ColumnBatch batch, SeriesJournal? journal = null)
+    {
+        var lake = new Metrify.Engine.Lake.LakeOptions { Root = Directory.CreateTempSubdirectory("metrify-late-").FullName, Durable = false };
+        var pools = new Dictionary<TableSpec, ColumnBatchPool>();
+        ColumnBatchPool PoolOf(TableSpec t) => pools.TryGetValue(t, out var p) ? p : pools[t] = new ColumnBatchPool(t, 1024, 8);
+        using var output = new AggregateOutput(t => new Metrify.Engine.Lake.PartitionedWriter(t, PoolOf(t), lake, "t", 1), PoolOf);
+        checks.Apply(batch, journal, output);
+        return output.Complete().GroupBy(f => f.Table).ToDictionary(g => g.Key, g => g.Sum(f => f.Rows));
+    }
+
+    [Fact]
+    public void A_late_reading_corrects_its_intervals_once_and_again_after_its_journal_is_undone()
+    {
+        var checks = Checks();
+        // An hour and a half of one meter without its 00:15 reading: the 00:00 and 00:30 quarters and the first
+        // hour were written as they closed.
+        using (var first = Batch(new("A", T0, 0.1), new("A", T0 + 2 * Quarter, 0.1), new("A", T0 + 3 * Quarter, 0.1),
+            new("A", T0 + 4 * Quarter, 0.1), new("A", T0 + 5 * Quarter, 0.1)))
+            Assert.Equal(4, AggregateRows(checks, first)["readings_15min"]);
+
+        // The 00:15 reading, 60 minutes late: its quarter gets its first row, its hour a corrected one; the day is open.
+        var journal = new SeriesJournal();
+        using (var late = Batch(new Row("A", T0 + Quarter, 0.1)))
+        {
+            var rows = AggregateRows(checks, late, journal);
+            Assert.Equal(1, rows["readings_15min"]);
+            Assert.Equal(1, rows["readings_hourly"]);
+            Assert.False(rows.ContainsKey("readings_daily"));
+        }
+        // Not published: undone. The same reading again is late again, not a resend of itself.
+        journal.Undo();
+        using (var again = Batch(new Row("A", T0 + Quarter, 0.1)))
+            Assert.Equal(1, AggregateRows(checks, again)["readings_15min"]);
+        // Now it is counted: once more is a resend, and nothing is written.
+        using (var resend = Batch(new Row("A", T0 + Quarter, 0.1)))
+            Assert.Empty(AggregateRows(checks, resend));
+    }
+
     [Fact]
     public void Rows_without_the_meters_own_time_pass_by_and_an_undone_journal_forgets_a_batch()
     {
