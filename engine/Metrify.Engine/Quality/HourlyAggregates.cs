@@ -125,7 +125,7 @@ internal sealed class HourlyAggregates
     }
 
     /// <summary>A row was aggregated in the 64th of the hour that holds <paramref name="micros"/>.</summary>
-    private static bool Taken(Span<double> a, long micros) => (Seen(a) & IntervalAggregate.SeenBit(micros, (long)a[0], Hour)) != 0;
+    private static bool Taken(Span<double> a, long micros) => (Seen(a) & IntervalAggregate.SeenBit(micros, (long)a[0], Hour / 64)) != 0;
 
     private static ulong Seen(Span<double> a) => (ulong)a[5] | (ulong)a[6] << 32;
 
@@ -134,7 +134,7 @@ internal sealed class HourlyAggregates
         a[1]++;
         a[2] = (int)a[2] | flags;
         a[4] = position;
-        ulong seen = Seen(a) | IntervalAggregate.SeenBit(micros, (long)a[0], Hour);
+        ulong seen = Seen(a) | IntervalAggregate.SeenBit(micros, (long)a[0], Hour / 64);
         (a[5], a[6]) = ((uint)seen, (uint)(seen >> 32));
         for (int m = 0; m < _measures.Length; m++)
         {
