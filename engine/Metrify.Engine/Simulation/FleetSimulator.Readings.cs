@@ -38,15 +38,19 @@ public sealed partial class FleetSimulator
         var held = new List<(long Due, int Meter, long Micros, double Consumption, double Export, double Voltage, double Current, double Pf, double Frequency, double[][] Registers)>();
         long written = 0;
 
+        // One reading into every format; a malformed variant (0-4, see MalformedName) breaks it on the way, and a
+        // reading sent late carries the registers of its own time.
         void WriteRow(int m, long micros, double consumption, double export, double voltage, double current, double pf, double frequency,
-            double[][]? registers = null)
+            int variant = -1, ulong garbage = 0, double[][]? registers = null)
         {
             foreach (var w in writers)
             {
+                if (variant == 3) { w.RawLine(Encoding.ASCII.GetBytes($"#garbage {garbage:x16}")); continue; }
                 w.BeginRow();
-                w.Text(ids[m]);
-                w.Timestamp(micros);
-                w.Fixed(Scale(consumption, 3), 3);
+                w.Text(variant == 4 ? [] : ids[m]);
+                if (variant == 1) w.Text("2026-02-30T25:61:00Z"u8); else w.Timestamp(micros);
+                if (variant == 0) w.Text("12.3.4"u8); else w.Fixed(Scale(consumption, 3), 3);
+                if (variant == 2) { w.EndRow(truncated: true); continue; }
                 if (meters[m].PvKwp > 0) w.Fixed(Scale(export, 3), 3); else w.Null();
                 w.Fixed(Scale(voltage, 1), 1);
                 w.Fixed(Scale(current, 2), 2);
@@ -54,8 +58,10 @@ public sealed partial class FleetSimulator
                 w.Fixed(Scale(frequency, 3), 3);
                 w.EndRow();
             }
+            // Frames carry no separate broken fields: a malformed record is a damaged or cut-off frame.
+            var frameFault = variant < 0 ? MeterFrameWriter.Fault.None : variant == 2 ? MeterFrameWriter.Fault.Truncate : MeterFrameWriter.Fault.Corrupt;
             for (int i = 0; i < frameWriters.Length; i++)
-                frameWriters[i].Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, MeterFrameWriter.Fault.None, registers?[i]);
+                frameWriters[i].Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, frameFault, registers?[i]);
         }
 
         try
@@ -67,7 +73,7 @@ public sealed partial class FleetSimulator
                 {
                     var l = held[h];
                     if (l.Due != k) continue;
-                    WriteRow(l.Meter, l.Micros, l.Consumption, l.Export, l.Voltage, l.Current, l.Pf, l.Frequency, l.Registers);
+                    WriteRow(l.Meter, l.Micros, l.Consumption, l.Export, l.Voltage, l.Current, l.Pf, l.Frequency, registers: l.Registers);
                     written++;
                     _faults.Add("late", "readings", ids[l.Meter], l.Micros, "written an hour late", positions);
                 }
@@ -122,25 +128,7 @@ public sealed partial class FleetSimulator
                         continue;
                     }
                     ulong garbage = variant == 3 ? r.NextUInt64() : 0;
-                    foreach (var w in writers)
-                    {
-                        if (variant == 3) { w.RawLine(Encoding.ASCII.GetBytes($"#garbage {garbage:x16}")); continue; }
-                        w.BeginRow();
-                        w.Text(variant == 4 ? [] : ids[m]);
-                        if (variant == 1) w.Text("2026-02-30T25:61:00Z"u8); else w.Timestamp(micros);
-                        if (variant == 0) w.Text("12.3.4"u8); else w.Fixed(Scale(consumption, 3), 3);
-                        if (variant == 2) { w.EndRow(truncated: true); continue; }
-                        if (meter.PvKwp > 0) w.Fixed(Scale(export, 3), 3); else w.Null();
-                        w.Fixed(Scale(voltage, 1), 1);
-                        w.Fixed(Scale(current, 2), 2);
-                        w.Fixed(Scale(pf, 3), 3);
-                        w.Fixed(Scale(frequency, 3), 3);
-                        w.EndRow();
-                    }
-                    // Frames carry no separate broken fields: a malformed record is a damaged or cut-off frame.
-                    var frameFault = variant < 0 ? MeterFrameWriter.Fault.None : variant == 2 ? MeterFrameWriter.Fault.Truncate : MeterFrameWriter.Fault.Corrupt;
-                    foreach (var fw in frameWriters)
-                        fw.Write(m, ids[m], micros, consumption, export, hours, voltage, current, frequency, frameFault);
+                    WriteRow(m, micros, consumption, export, voltage, current, pf, frequency, variant, garbage);
                     written++;
                     if (variant >= 0) _faults.Add("malformed", "readings", ids[m], micros, MalformedName(variant), positions);
                     else if (spike) _faults.Add("spike", "readings", ids[m], micros, "consumption + 20..50 x mean", positions);
