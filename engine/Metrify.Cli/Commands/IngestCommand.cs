@@ -144,14 +144,13 @@ internal static class IngestReport
             }
         foreach (var (reason, (count, first)) in reasons)
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quarantined {count:N0} x {QuarantineReasons.Code(reason)}, first: {first}"));
-        long dropped = ingested.Sum(r => r.Stats.DuplicatesDropped);
-        if (dropped > 0)
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dropped {dropped:N0} identical duplicates (same series, instant and values as a row already taken)"));
-        var checkedStats = new DecodeStats();
-        foreach (var r in ingested) checkedStats.Add(r.Stats);
-        if (checkedStats.ScoredRows > 0)
+        var all = new DecodeStats();
+        foreach (var r in ingested) all.Add(r.Stats);
+        if (all.DuplicatesDropped > 0)
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"dropped {all.DuplicatesDropped:N0} identical duplicates (same series, instant and values as a row already taken)"));
+        if (all.ScoredRows > 0)
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"quality score {checkedStats.QualityScore:F4} (lowest batch {checkedStats.LowestBatchScore:F4}): {checkedStats.CleanRows:N0} clean rows / ({checkedStats.ScoredRows:N0} rows + {checkedStats.MissingIntervals:N0} missing intervals)"));
+                $"quality score {all.QualityScore:F4} (lowest batch {all.LowestBatchScore:F4}): {all.CleanRows:N0} clean rows / ({all.ScoredRows:N0} rows + {all.MissingIntervals:N0} missing intervals)"));
         foreach (var r in ingested.Where(r => r.ExtraColumns.Count > 0))
             stdout.WriteLine($"ignored columns in {Path.GetFileName(r.Path)}: {string.Join(", ", r.ExtraColumns)}");
         foreach (var r in run.Results.Where(r => r.Skipped is not null))

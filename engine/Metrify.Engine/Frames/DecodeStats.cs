@@ -21,6 +21,18 @@ public sealed class DecodeStats
     /// <summary>Clean rows / (scored rows + missing intervals); NaN when nothing was scored.</summary>
     public double QualityScore => ScoredRows + MissingIntervals == 0 ? double.NaN : CleanRows / (double)(ScoredRows + MissingIntervals);
 
+    /// <summary>What the series checks found in one batch: identical duplicates they dropped move out of the row
+    /// count, and the quality score's terms add up.</summary>
+    public void Add(Quality.BatchQuality batch)
+    {
+        Rows -= batch.Dropped;
+        DuplicatesDropped += batch.Dropped;
+        ScoredRows += batch.Rows;
+        CleanRows += batch.Clean;
+        MissingIntervals += batch.Missing;
+        LowestBatchScore = Quality.BatchQuality.Lowest(LowestBatchScore, batch.Score);
+    }
+
     public void Add(DecodeStats other)
     {
         Rows += other.Rows;

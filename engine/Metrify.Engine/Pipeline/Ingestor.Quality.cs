@@ -95,17 +95,10 @@ public sealed partial class Ingestor
         }
     }
 
-    /// <summary>Adds what the checks found: identical duplicates they dropped move out of the row count, and the
-    /// quality score's terms.</summary>
+    /// <summary>A decoder's counters with what its checks found added.</summary>
     internal static DecodeStats WithChecks(DecodeStats stats, Quality.CheckingSink? checks)
     {
-        if (checks is null) return stats;
-        stats.Rows -= checks.Dropped;
-        stats.DuplicatesDropped += checks.Dropped;
-        stats.ScoredRows += checks.Rows;
-        stats.CleanRows += checks.Clean;
-        stats.MissingIntervals += checks.Missing;
-        stats.LowestBatchScore = Quality.BatchQuality.Lowest(stats.LowestBatchScore, checks.LowestBatchScore);
+        if (checks is not null) stats.Add(checks.Found);
         return stats;
     }
 }

@@ -36,14 +36,9 @@ public sealed class CheckingSink : IBatchSink
         _myTurn = order is null;
     }
 
-    /// <summary>Identical duplicates dropped so far.</summary>
-    public long Dropped { get; private set; }
-
-    /// <summary>Rows checked, clean rows and missing intervals so far, and the lowest batch score (NaN before any).</summary>
-    public long Rows { get; private set; }
-    public long Clean { get; private set; }
-    public long Missing { get; private set; }
-    public double LowestBatchScore { get; private set; } = double.NaN;
+    /// <summary>What the series checks found so far (duplicates dropped, the quality score's terms), to add to the
+    /// decoder's counters.</summary>
+    public DecodeStats Found { get; } = new();
 
     public void Accept(ColumnBatch batch)
     {
@@ -85,12 +80,7 @@ public sealed class CheckingSink : IBatchSink
 
     private void Pass(ColumnBatch batch)
     {
-        var quality = _series!.Apply(batch, _journal, _aggregates);
-        Dropped += quality.Dropped;
-        Rows += quality.Rows;
-        Clean += quality.Clean;
-        Missing += quality.Missing;
-        LowestBatchScore = BatchQuality.Lowest(LowestBatchScore, quality.Score);
+        Found.Add(_series!.Apply(batch, _journal, _aggregates));
         _next.Accept(batch);
     }
 }
