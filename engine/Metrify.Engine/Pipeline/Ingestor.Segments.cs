@@ -21,7 +21,6 @@ public sealed partial class Ingestor
     private sealed class SegmentResult(DecodeStats stats, List<WrittenFile> files, Dictionary<QuarantineReason, string> firstDetails,
         ulong hash, bool sawQuote)
     {
-
         public DecodeStats Stats { get; } = stats;
         public List<WrittenFile> Files { get; } = files;
         public Dictionary<QuarantineReason, string> FirstDetails { get; } = firstDetails;

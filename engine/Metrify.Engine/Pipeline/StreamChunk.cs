@@ -58,7 +58,7 @@ public sealed class StreamChunk : IDisposable
                 InputFormat.Sml => MeterFrameFormat.Sml,
                 _ => MeterFrameFormat.EncryptedP1,
             };
-            _frameSinks = new Ingestor.FrameSinks(ingestor, source.Name, clockMicros, clockMicros, Locate);
+            _frameSinks = new Ingestor.FrameSinks(ingestor, source.Name, clockMicros, clockMicros, Locate, _journal);
             Quarantine = _frameSinks.Quarantine;
             _frameOutput = _frameSinks.Output;
             _frames = new MeterFrameReader(format, ingestor.FrameOptions, _frameOutput);
@@ -130,8 +130,6 @@ public sealed class StreamChunk : IDisposable
         return (_files, Ingestor.WithChecks(Ingestor.ToDecodeStats(_frames.Stats), _frameSinks.ReadingChecks), _frames.Stats);
     }
 
-    /// <summary>Drops the chunk: its batches go back to the pools and its temporary files are deleted (a chunk that
-    /// was not published is replayed from the stream by whoever owns it next).</summary>
     /// <summary>The chunk is in the lake: the series checks' changes stand.</summary>
     internal void Published()
     {
@@ -139,6 +137,8 @@ public sealed class StreamChunk : IDisposable
         _frameSinks?.Published();
     }
 
+    /// <summary>Drops the chunk: its batches go back to the pools and its temporary files are deleted (a chunk that
+    /// was not published is replayed from the stream by whoever owns it next).</summary>
     public void Dispose()
     {
         if (!_published) _journal.Undo(); // its messages are read again, by this owner or the next
