@@ -34,8 +34,7 @@ internal sealed class HourlyAggregates
         _minMax = minMax;
         _stride = Header + PerMeasure * _measures.Length;
         _graceMicros = options.LateGraceMinutes * 60_000_000L;
-        long reach = (_graceMicros + Hour - 1) / Hour;
-        _heldSlots = reach == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)reach);
+        _heldSlots = MeterAggregates.HeldSlots(_graceMicros, Hour);
         _block = _stride * (1 + _heldSlots);
     }
 

@@ -66,13 +66,19 @@ internal sealed class MeterAggregates
         _block = Levels;
         for (int level = 0; level < Levels; level++)
         {
-            // A power of two, so an interval's slot is its number's low bits.
-            long reach = (_graceMicros + Lengths[level] - 1) / Lengths[level];
-            _heldSlots[level] = reach == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)reach);
+            _heldSlots[level] = HeldSlots(_graceMicros, Lengths[level]);
             _heldAt[level] = _block;
             _block += _heldSlots[level];
         }
         _chunkShift = System.Numerics.BitOperations.Log2((uint)Math.Max(1, ChunkBytes / (_block * 64)));
+    }
+
+    /// <summary>Slots for the closed intervals of <paramref name="length"/> a late reading within the allowance can
+    /// reach: ceil(grace / length), rounded up to a power of two so an interval's slot is its number's low bits.</summary>
+    internal static int HeldSlots(long graceMicros, long length)
+    {
+        long reach = (graceMicros + length - 1) / length;
+        return reach == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)reach);
     }
 
     private readonly int _chunkShift; // meters per chunk: a power of two, so finding a meter's chunk is a shift
