@@ -68,6 +68,15 @@ internal static class QualityCommand
         int gap = (int)QualityFlags.GapBefore, spike = (int)QualityFlags.Spike, future = (int)QualityFlags.FutureTimestamp;
         int conflict = (int)QualityFlags.DuplicateConflict, late = (int)QualityFlags.Late, decrease = (int)QualityFlags.RegisterDecrease;
         string file = faultsFile.Replace("'", "''", StringComparison.Ordinal);
+        // A kind told by its own row's flag: a flag on an injected row is right, so found and right flags are one
+        // count. Only rows meeting onlyIf count as injected (a swap shows only where registers are sent).
+        static string Exact(string kind, int flag, string onlyIf = "")
+        {
+            string injected = onlyIf.Length == 0 ? $"(SELECT count(*) FROM f WHERE kind = '{kind}')"
+                : $"(SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = '{kind}'{onlyIf})";
+            string found = $"(SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = '{kind}'{onlyIf} AND q & {flag} <> 0)";
+            return $"SELECT '{kind}', {injected}, (SELECT count(*) FROM r WHERE q & {flag} <> 0), {found}, {found}";
+        }
         return ("checks against the injected faults (readings):", string.Create(CultureInfo.InvariantCulture, $"""
             WITH f AS (SELECT kind, "key" AS meter_id, CAST("timestamp" AS TIMESTAMPTZ) AS ts,
                               CAST("timestamp" AS TIMESTAMPTZ) - CASE WHEN kind = 'future' THEN INTERVAL 3652 DAY ELSE INTERVAL 0 DAY END AS due
@@ -82,23 +91,10 @@ internal static class QualityCommand
                           (SELECT count(*) FROM r WHERE q & {gap} <> 0) AS flagged,
                           (SELECT count(*) FROM f WHERE kind = 'gap' AND EXISTS (SELECT 1 FROM r WHERE r.meter_id = f.meter_id AND r.q & {gap} <> 0 AND f.due > r.prev AND f.due < r.ts)) AS found,
                           (SELECT count(*) FROM r WHERE q & {gap} <> 0 AND EXISTS (SELECT 1 FROM f WHERE f.kind IN ('gap', 'malformed', 'future', 'late') AND f.meter_id = r.meter_id AND f.due > r.prev AND f.due < r.ts)) AS right_flags
-                   UNION ALL
-                   SELECT 'spike', (SELECT count(*) FROM f WHERE kind = 'spike'), (SELECT count(*) FROM r WHERE q & {spike} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'spike' AND q & {spike} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'spike' AND q & {spike} <> 0)
-                   UNION ALL
-                   SELECT 'future', (SELECT count(*) FROM f WHERE kind = 'future'), (SELECT count(*) FROM r WHERE q & {future} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'future' AND q & {future} <> 0)
-                   UNION ALL
-                   SELECT 'late', (SELECT count(*) FROM f WHERE kind = 'late'), (SELECT count(*) FROM r WHERE q & {late} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'late' AND q & {late} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'late' AND q & {late} <> 0)
-                   UNION ALL
-                   SELECT 'reset', (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers),
-                          (SELECT count(*) FROM r WHERE q & {decrease} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers AND q & {decrease} <> 0),
-                          (SELECT count(*) FROM f JOIN r USING (meter_id, ts) WHERE kind = 'reset' AND registers AND q & {decrease} <> 0)
+                   UNION ALL {Exact("spike", spike)}
+                   UNION ALL {Exact("future", future)}
+                   UNION ALL {Exact("late", late)}
+                   UNION ALL {Exact("reset", decrease, " AND registers")}
                    UNION ALL
                    SELECT 'duplicate', (SELECT count(*) FROM f WHERE kind = 'duplicate'),
                           (SELECT count(*) FROM f JOIN n USING (meter_id, ts) WHERE kind = 'duplicate' AND c = 1) + (SELECT count(*) FROM r WHERE q & {conflict} <> 0),
