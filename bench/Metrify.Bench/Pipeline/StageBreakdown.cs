@@ -114,8 +114,8 @@ public static class StageBreakdown
 
     private static long Decode(string path, bool partition, bool checks = false, bool writeAggregates = false)
     {
+        // The aggregate rows go to a lake of their own, under temporary names (nothing is published).
         var lake = Path.Combine(Path.GetTempPath(), "metrify-stage-aggregates");
-        if (Directory.Exists(lake)) Directory.Delete(lake, true);
         var pools = new Dictionary<TableSpec, ColumnBatchPool>();
         ColumnBatchPool PoolOf(TableSpec t) { lock (pools) return pools.TryGetValue(t, out var p) ? p : pools[t] = new ColumnBatchPool(t, 65_536, 48); }
         var output = writeAggregates
@@ -150,9 +150,10 @@ public static class StageBreakdown
         decoder.Complete();
         if (output is not null)
         {
-            output.Complete(); // every aggregate file encoded and closed (temporary names; the lake is removed next run)
+            output.Complete(); // every aggregate file encoded and closed
             output.Dispose();
             foreach (var p in pools.Values) p.Dispose();
+            Directory.Delete(lake, true);
         }
         return decoder.Stats.Rows;
     }
