@@ -256,6 +256,26 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         return new ReadOnlySpan<byte>(_data[column]!.Pointer + offsets[row], offsets[row + 1] - offsets[row]);
     }
 
+    /// <summary>Copies a double column's values into <paramref name="into"/> (at least <see cref="Count"/> long),
+    /// NaN where the row is null: the checks then read one array per quantity instead of testing bits per row.</summary>
+    public void CopyDoublesOrNaN(int column, Span<double> into)
+    {
+        into = into[..Count];
+        var values = DoubleValues(column);
+        if (_validity[column] is not { } v) { values.CopyTo(into); return; }
+        int nulls = NullCount(column);
+        if (nulls == Count) { into.Fill(double.NaN); return; }
+        values.CopyTo(into);
+        if (nulls == 0) return;
+        byte* bits = v.Pointer;
+        for (int b = 0; b << 3 < Count; b++)
+        {
+            if (bits[b] == 0xFF) continue;
+            for (int i = b << 3, end = Math.Min(Count, i + 8); i < end; i++)
+                if ((bits[b] & (1 << (i & 7))) == 0) into[i] = double.NaN;
+        }
+    }
+
     public int NullCount(int column)
     {
         if (_validity[column] is not { } v) return 0;

@@ -11,7 +11,7 @@ public struct IntervalAggregate
 {
     public long Start;
     public double Import, Export;
-    /// <summary>NaN until a reading carries the value.</summary>
+    /// <summary>-∞ (+∞ for the minimum) until a reading carries the value: written as null.</summary>
     public double PeakPower, MinVoltage, MaxVoltage;
     /// <summary>Which 64ths of the interval hold an aggregated reading (kept for the 15 minutes, where a late
     /// reading is told from a resend: a 64th is 14 seconds).</summary>
@@ -113,30 +113,41 @@ internal sealed class MeterAggregates
     public void Add(int number, SeriesStates keys, long micros, double import, double export, double power,
         double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
     {
-        var aggregates = Of(number);
-        for (int level = 0; level < Levels; level++)
+        var block = Of(number);
+        // The levels one by one with their length as a constant: the interval arithmetic compiles to multiplications.
+        ref var quarter = ref Step(block, 0, Quarter, number, keys, micros, position, output);
+        Accumulate(ref quarter, import, export, power, minVoltage, maxVoltage, flags);
+        quarter.Seen |= IntervalAggregate.SeenBit(micros, quarter.Start, IntervalAggregate.QuarterSixtyFourth);
+        Accumulate(ref Step(block, 1, Hour, number, keys, micros, position, output), import, export, power, minVoltage, maxVoltage, flags);
+        Accumulate(ref Step(block, 2, Day, number, keys, micros, position, output), import, export, power, minVoltage, maxVoltage, flags);
+    }
+
+    private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
+
+    /// <summary>The meter's open interval at <paramref name="level"/> that takes a reading at <paramref name="micros"/>:
+    /// the open one, or, when the reading is past it, a new one after the old one is written and held.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ref IntervalAggregate Step(Span<IntervalAggregate> block, int level, long length, int number, SeriesStates keys,
+        long micros, long position, AggregateOutput? output)
+    {
+        ref var a = ref block[level];
+        // Most readings fall in the meter's open interval or the next one: no division for them.
+        if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
         {
-            ref var a = ref aggregates[level];
-            long length = Lengths[level];
-            // Most readings fall in the meter's open interval or the next one: no division for them.
-            if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
+            long next = a.Start + length;
+            // The row lands with the reading that closed it, inside this input's range.
+            if (output is not null) Write(output, level, keys.KeyOf(number), a, position);
+            if (_heldSlots[level] > 0)
             {
-                long next = a.Start + length;
-                // The row lands with the reading that closed it, inside this input's range.
-                if (output is not null) Write(output, level, keys.KeyOf(number), a, position);
-                if (_heldSlots[level] > 0)
-                {
-                    ref var held = ref aggregates[HeldSlot(level, a.Start)];
-                    held = a;
-                    held.Written(); // the row just written
-                }
-                a = default;
-                Open(ref a, (ulong)(micros - next) < (ulong)length ? next : IntervalStart(micros, length));
+                ref var held = ref block[HeldSlot(level, a.Start, length)];
+                held = a;
+                held.Written(); // the row just written
             }
-            else if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
-            Accumulate(ref a, import, export, power, minVoltage, maxVoltage, flags);
-            if (level == 0) a.Seen |= IntervalAggregate.SeenBit(micros, a.Start, IntervalAggregate.QuarterSixtyFourth);
+            a = default;
+            Open(ref a, (ulong)(micros - next) < (ulong)length ? next : IntervalStart(micros, length));
         }
+        else if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
+        return ref a;
     }
 
     /// <summary>
@@ -154,7 +165,7 @@ internal sealed class MeterAggregates
         var aggregates = Of(number);
         long quarter = IntervalStart(micros, Lengths[0]);
         ref var open15 = ref aggregates[0];
-        ref var held15 = ref aggregates[HeldSlot(0, quarter)];
+        ref var held15 = ref aggregates[HeldSlot(0, quarter, Quarter)];
         ulong seen = open15.Count > 0 && open15.Start == quarter ? open15.Seen : held15.Count > 0 && held15.Start == quarter ? held15.Seen : 0;
         ulong bit = IntervalAggregate.SeenBit(micros, quarter, IntervalAggregate.QuarterSixtyFourth);
         if ((seen & bit) != 0) return false;
@@ -170,7 +181,7 @@ internal sealed class MeterAggregates
             }
             // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
             // reaches back at most as many intervals as there are slots, so a newer one cannot be there).
-            ref var held = ref aggregates[HeldSlot(level, start)];
+            ref var held = ref aggregates[HeldSlot(level, start, Lengths[level])];
             if (held.Count == 0 || held.Start != start)
             {
                 held = default;
@@ -185,9 +196,9 @@ internal sealed class MeterAggregates
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int HeldSlot(int level, long start)
+    private int HeldSlot(int level, long start, long length)
     {
-        long index = start / Lengths[level]; // starts are whole intervals, also before 1970 (exact division)
+        long index = start / length; // starts are whole intervals, also before 1970 (exact division)
         return _heldAt[level] + (int)(index & (_heldSlots[level] - 1)); // two's complement: right for negatives too
     }
 
@@ -195,7 +206,8 @@ internal sealed class MeterAggregates
     private static void Open(ref IntervalAggregate a, long start)
     {
         a.Start = start;
-        a.PeakPower = a.MinVoltage = a.MaxVoltage = double.NaN;
+        a.PeakPower = a.MaxVoltage = double.NegativeInfinity; // none yet: any value compares above (a NaN never does)
+        a.MinVoltage = double.PositiveInfinity;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -204,9 +216,9 @@ internal sealed class MeterAggregates
     {
         a.Import += import;
         a.Export += export;
-        if (!double.IsNaN(power) && !(power <= a.PeakPower)) a.PeakPower = power;
-        if (!double.IsNaN(minVoltage) && !(minVoltage >= a.MinVoltage)) a.MinVoltage = minVoltage;
-        if (!double.IsNaN(maxVoltage) && !(maxVoltage <= a.MaxVoltage)) a.MaxVoltage = maxVoltage;
+        if (power > a.PeakPower) a.PeakPower = power;
+        if (minVoltage < a.MinVoltage) a.MinVoltage = minVoltage;
+        if (maxVoltage > a.MaxVoltage) a.MaxVoltage = maxVoltage;
         a.Count++;
         a.Flags |= (ushort)flags;
     }
@@ -258,7 +270,7 @@ internal sealed class MeterAggregates
 
     private static void SetOrNull(ColumnBatch batch, int column, double value)
     {
-        if (double.IsNaN(value)) batch.SetNull(column); else batch.SetDouble(column, value);
+        if (double.IsInfinity(value)) batch.SetNull(column); else batch.SetDouble(column, value);
     }
 }
 

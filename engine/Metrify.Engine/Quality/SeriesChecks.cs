@@ -32,15 +32,13 @@ public sealed class SeriesChecks
     private readonly TableSpec _table;
     private readonly SeriesStates _states = new();
     private readonly int _key, _time, _flags, _initialCadence;
-    private readonly int _consumption = -1, _importTotal = -1, _importT1 = -1, _importT2 = -1, _exportTotal = -1, _exportT1 = -1, _exportT2 = -1;
-    private readonly int _exportKwh = -1, _power = -1;
-    private readonly int[] _voltages = [], _registerColumns = [];
+    private readonly ReadingInputs? _inputs; // readings only: energy, power and voltage per row
     private readonly MeterAggregates? _aggregates;
     private readonly HourlyAggregates? _hourly;
     private readonly double _spikeDeviations;
     private readonly int[] _hashed;
     private uint[] _hashes = [];
-    private bool _registers; // the batch carries a register column
+    private int[] _numbers = []; // each row's series
     private int[] _keep = [];
     private long _missing; // intervals missing before the rows of the batch being checked
 
@@ -54,12 +52,7 @@ public sealed class SeriesChecks
         if (table == Tables.Readings)
         {
             _initialCadence = options.ReadingIntervalMinutes * 60;
-            _consumption = table.IndexOf("consumption_kwh");
-            (_importTotal, _importT1, _importT2) = (table.IndexOf("import_total_kwh"), table.IndexOf("import_t1_kwh"), table.IndexOf("import_t2_kwh"));
-            (_exportTotal, _exportT1, _exportT2) = (table.IndexOf("export_total_kwh"), table.IndexOf("export_t1_kwh"), table.IndexOf("export_t2_kwh"));
-            (_exportKwh, _power) = (table.IndexOf("export_kwh"), table.IndexOf("import_power_kw"));
-            _registerColumns = [_importTotal, _importT1, _importT2, _exportTotal, _exportT1, _exportT2];
-            _voltages = [table.IndexOf("voltage_v"), table.IndexOf("voltage_l1_v"), table.IndexOf("voltage_l2_v"), table.IndexOf("voltage_l3_v")];
+            _inputs = new ReadingInputs(table);
             _aggregates = new MeterAggregates(options);
         }
         _hourly = HourlyAggregates.For(table, options);
@@ -114,15 +107,18 @@ public sealed class SeriesChecks
         {
             _missing = 0;
             HashRows(batch);
-            _registers = false;
-            foreach (int c in _registerColumns) _registers |= batch.NullCount(c) < count;
+            _inputs?.Gather(batch);
+            if (_keep.Length < count) (_keep, _numbers) = (new int[batch.Capacity], new int[batch.Capacity]);
             var times = batch.Int64Values(_time);
             var flags = batch.MutableInt32Values(_flags);
-            if (_keep.Length < count) _keep = new int[batch.Capacity];
+            // Every checked row's series first, in one tight loop (new series are numbered in row order).
+            var numbers = _numbers.AsSpan(0, count);
+            for (int i = 0; i < numbers.Length; i++)
+                numbers[i] = (flags[i] & Skipped) == 0 ? _states.GetOrAdd(batch.GetBytes(_key, i)) : -1;
             int kept = 0;
             for (int i = 0; i < count; i++)
             {
-                if ((flags[i] & Skipped) == 0 && !Check(batch, i, times[i], ref flags[i], journal, aggregates)) continue;
+                if ((flags[i] & Skipped) == 0 && !Check(batch, i, numbers[i], times[i], ref flags[i], journal, aggregates)) continue;
                 _keep[kept++] = i;
             }
             if (kept < count) batch.KeepRows(_keep.AsSpan(0, kept));
@@ -146,9 +142,8 @@ public sealed class SeriesChecks
     }
 
     /// <summary>Checks one row against its series and updates the state; false when the row is an identical duplicate.</summary>
-    private bool Check(ColumnBatch batch, int i, long micros, ref int flags, SeriesJournal? journal, AggregateOutput? output)
+    private bool Check(ColumnBatch batch, int i, int number, long micros, ref int flags, SeriesJournal? journal, AggregateOutput? output)
     {
-        int number = _states.GetOrAdd(batch.GetBytes(_key, i));
         ref var s = ref _states[number];
         if (journal is not null && s.Journal != journal.Id) journal.Record(this, number, ref s);
         uint hash = _hashes[i];
@@ -187,9 +182,9 @@ public sealed class SeriesChecks
         // Energy of the reading: its register's step from the last one (0 for the first, or when the register
         // fell), else the interval value the row carries.
         double energy = double.NaN, imported = 0, exported = 0;
-        if (_consumption >= 0)
+        if (_inputs is { } row)
         {
-            double import = _registers ? Register(batch, i, _importTotal, _importT1, _importT2) : double.NaN;
+            double import = row.Import[i];
             if (!double.IsNaN(import))
             {
                 if (import < s.LastImport) flags |= (int)QualityFlags.RegisterDecrease;
@@ -200,15 +195,15 @@ public sealed class SeriesChecks
                 }
                 s.LastImport = import;
             }
-            else if (batch.IsValid(_consumption, i)) energy = imported = batch.DoubleValues(_consumption)[i];
-            double export = _registers ? Register(batch, i, _exportTotal, _exportT1, _exportT2) : double.NaN;
+            else if (!double.IsNaN(row.Consumption[i])) energy = imported = row.Consumption[i];
+            double export = row.Export[i];
             if (!double.IsNaN(export))
             {
                 if (export < s.LastExport) flags |= (int)QualityFlags.RegisterDecrease;
                 else if (!double.IsNaN(s.LastExport)) exported = export - s.LastExport;
                 s.LastExport = export;
             }
-            else if (batch.IsValid(_exportKwh, i)) exported = batch.DoubleValues(_exportKwh)[i];
+            else if (!double.IsNaN(row.ExportKwh[i])) exported = row.ExportKwh[i];
         }
         if (double.IsFinite(energy)) Spike(ref s, energy, ref flags);
         if (_aggregates is not null) Aggregate(batch, i, number, micros, imported, exported, flags, output);
@@ -245,45 +240,20 @@ public sealed class SeriesChecks
 
     private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)
     {
-        var (power, min, max) = PowerAndVoltage(batch, i);
-        _aggregates!.Add(number, _states, micros, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
-    }
-
-    /// <summary>The row's import power and its lowest and highest voltage over all phases (NaN where none).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private (double Power, double Min, double Max) PowerAndVoltage(ColumnBatch batch, int i)
-    {
-        double power = batch.IsValid(_power, i) ? batch.DoubleValues(_power)[i] : double.NaN;
-        double min = double.NaN, max = double.NaN;
-        foreach (int c in _voltages)
-        {
-            if (!batch.IsValid(c, i)) continue;
-            double v = batch.DoubleValues(c)[i];
-            if (!(v >= min)) min = v;
-            if (!(v <= max)) max = v;
-        }
-        return (power, min, max);
+        var row = _inputs!;
+        _aggregates!.Add(number, _states, micros, imported, exported, row.Power[i], row.MinVoltage[i], row.MaxVoltage[i], flags,
+            batch.RowStarts[i], output);
     }
 
     /// <summary>A late reading's contribution: its register step is already inside the step of the reading after it
     /// (counting it again would count its energy twice), so only an interval value adds energy.</summary>
     private void AggregateLate(ColumnBatch batch, int i, int number, long micros, long newest, int flags, AggregateOutput? output)
     {
-        bool importRegister = _registers && !double.IsNaN(Register(batch, i, _importTotal, _importT1, _importT2));
-        bool exportRegister = _registers && !double.IsNaN(Register(batch, i, _exportTotal, _exportT1, _exportT2));
-        double imported = !importRegister && batch.IsValid(_consumption, i) ? batch.DoubleValues(_consumption)[i] : 0;
-        double exported = !exportRegister && batch.IsValid(_exportKwh, i) ? batch.DoubleValues(_exportKwh)[i] : 0;
-        var (power, min, max) = PowerAndVoltage(batch, i);
-        _aggregates!.AddLate(number, _states, micros, newest, imported, exported, power, min, max, flags, batch.RowStarts[i], output);
-    }
-
-    /// <summary>A register's total: the total column, else the sum of the tariff columns present; NaN when none.</summary>
-    private static double Register(ColumnBatch batch, int i, int total, int t1, int t2)
-    {
-        if (batch.IsValid(total, i)) return batch.DoubleValues(total)[i];
-        bool has1 = batch.IsValid(t1, i), has2 = batch.IsValid(t2, i);
-        if (!has1 && !has2) return double.NaN;
-        return (has1 ? batch.DoubleValues(t1)[i] : 0) + (has2 ? batch.DoubleValues(t2)[i] : 0);
+        var row = _inputs!;
+        double imported = double.IsNaN(row.Import[i]) && !double.IsNaN(row.Consumption[i]) ? row.Consumption[i] : 0;
+        double exported = double.IsNaN(row.Export[i]) && !double.IsNaN(row.ExportKwh[i]) ? row.ExportKwh[i] : 0;
+        _aggregates!.AddLate(number, _states, micros, newest, imported, exported, row.Power[i], row.MinVoltage[i], row.MaxVoltage[i],
+            flags, batch.RowStarts[i], output);
     }
 
     /// <summary>
