@@ -54,7 +54,7 @@ public sealed unsafe partial class ColumnBatch
         int* srcOffsets = (int*)source._values[c].Pointer;
         int needed = ((int*)_values[c].Pointer)[baseRow];
         for (int i = 0; i < rows.Length; i++) needed += srcOffsets[rows[i] + 1] - srcOffsets[rows[i]];
-        if (needed > _data[c]!.Length) GrowData(c, needed);
+        if (needed > _data[c]!.Length) GrowData(c, needed, baseRow);
         int* dstOffsets = (int*)_values[c].Pointer;
         byte* srcData = source._data[c]!.Pointer, dstData = _data[c]!.Pointer;
         int pos = dstOffsets[baseRow];

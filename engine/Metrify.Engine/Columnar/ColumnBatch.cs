@@ -164,13 +164,18 @@ public sealed unsafe partial class ColumnBatch : IDisposable
 
     /// <summary>Stores a UTF-8 string or binary value. The data buffer grows (by renting a bigger one) when needed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetBytes(int column, ReadOnlySpan<byte> value)
+    public void SetBytes(int column, ReadOnlySpan<byte> value) => SetBytesAt(column, Count, value);
+
+    /// <summary>Stores a var-len value in row <paramref name="row"/> (the current row, or one of the rows being
+    /// appended before <see cref="CommitRows"/>, in order).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void SetBytesAt(int column, int row, ReadOnlySpan<byte> value)
     {
         ref var p = ref Pointers(column);
         int* offsets = (int*)p.Values;
-        int start = offsets[Count];
+        int start = offsets[row];
         int length = value.Length;
-        if (start + length > p.DataLength) GrowData(column, start + length);
+        if (start + length > p.DataLength) GrowData(column, start + length, row);
         byte* to = p.Data + start;
         // Ids, codes and units are short: two overlapping word moves beat a call to memmove.
         ref byte from = ref MemoryMarshal.GetReference(value);
@@ -189,16 +194,16 @@ public sealed unsafe partial class ColumnBatch : IDisposable
             for (int i = 0; i < length; i++) to[i] = Unsafe.Add(ref from, i);
         }
         else value.CopyTo(new Span<byte>(to, length));
-        offsets[Count + 1] = start + length;
-        if (p.Validity != null) p.Validity[Count >> 3] |= (byte)(1 << (Count & 7));
+        offsets[row + 1] = start + length;
+        if (p.Validity != null) p.Validity[row >> 3] |= (byte)(1 << (row & 7));
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private NativeBuffer GrowData(int column, int needed)
+    private NativeBuffer GrowData(int column, int needed, int row)
     {
         var old = _data[column]!;
         var grown = _memory.Rent(Math.Max(needed, old.Length * 2));
-        int used = ((int*)_values[column].Pointer)[Count];
+        int used = ((int*)_values[column].Pointer)[row];
         new ReadOnlySpan<byte>(old.Pointer, used).CopyTo(grown.GetSpan());
         _memory.Return(old);
         _data[column] = grown;

@@ -30,7 +30,13 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
 
     /// <summary>The batch to fill the next row of <paramref name="table"/> into, for an interval starting at
     /// <paramref name="start"/>; call <see cref="Written"/> after committing the row.</summary>
-    internal ColumnBatch Row(TableSpec table, long start)
+    internal ColumnBatch Row(TableSpec table, long start) => Rows(table, start, out _, out _);
+
+    /// <summary>The batch to append rows of <paramref name="table"/> to, for intervals starting at
+    /// <paramref name="start"/>, and the instants [<paramref name="from"/>, <paramref name="to"/>) of that partition:
+    /// rows starting there may follow in the same batch while it has <see cref="ColumnBatch.Room"/>. Call
+    /// <see cref="Appended"/> after committing them.</summary>
+    internal ColumnBatch Rows(TableSpec table, long start, out long from, out long to)
     {
         var t = TargetOf(table);
         if (start < t.From || start >= t.To) // a row of another partition than the last one: rare
@@ -43,7 +49,17 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
             }
             (t.From, t.To) = Lake.LakePaths.PartitionRange(hour, table.PartitionHours);
         }
+        (from, to) = (t.From, t.To);
         return t.Batch ??= poolFor(table).Rent();
+    }
+
+    /// <summary>After rows were appended in bulk: hands a full (or large) batch to the writer.</summary>
+    internal void Appended(TableSpec table)
+    {
+        var t = TargetOf(table);
+        if (t.Batch is not { IsFullOrLarge: true } batch) return;
+        (t.Writer ??= writerFor(table)).Accept(batch);
+        t.Batch = null;
     }
 
     internal void Written(TableSpec table)

@@ -136,7 +136,7 @@ internal sealed class MeterAggregates
         {
             long next = a.Start + length;
             // The row lands with the reading that closed it, inside this input's range.
-            if (output is not null) Write(output, level, keys.KeyOf(number), a, position);
+            if (output is not null) Emit(level, number, a, position);
             if (_heldSlots[level] > 0)
             {
                 ref var held = ref block[HeldSlot(level, a.Start, length)];
@@ -189,7 +189,7 @@ internal sealed class MeterAggregates
             }
             Accumulate(ref held, import, export, power, minVoltage, maxVoltage, flags);
             if (level == 0) held.Seen |= bit;
-            if (output is not null) Write(output, level, keys.KeyOf(number), held, position);
+            if (output is not null) Emit(level, number, held, position);
             held.Written();
         }
         return true;
@@ -233,10 +233,11 @@ internal sealed class MeterAggregates
             {
                 ref var a = ref At(number, level);
                 if (a.Count == 0) continue;
-                Write(output, level, keys.KeyOf(number), a, position);
+                Emit(level, number, a, position);
                 a.Written();
                 written++;
             }
+        WritePending(keys, output);
         return written;
     }
 
@@ -244,33 +245,91 @@ internal sealed class MeterAggregates
     /// before 1970).</summary>
     public static long IntervalStart(long micros, long length) => micros - ((micros % length) + length) % length;
 
-    /// <summary>Writes one row of an aggregate table.</summary>
-    private void Write(AggregateOutput output, int level, ReadOnlySpan<byte> meter, in IntervalAggregate a, long position)
+    /// <summary>An interval written but not yet made a row: rows are made in bulk, per batch of readings.</summary>
+    private struct PendingRow
     {
-        var table = Tables.MeterAggregates[level];
-        var batch = output.Row(table, a.Start);
-        double hours = Lengths[level] / 3_600_000_000.0;
-        int c = 0; // in the order of Tables.MeterAggregate
-        batch.SetBytes(c++, meter);
-        batch.SetInt64(c++, a.Start);
-        batch.SetInt64(c++, a.Start + Lengths[level]);
-        batch.SetDouble(c++, a.Import);
-        batch.SetDouble(c++, a.Export);
-        batch.SetDouble(c++, a.Import / hours);
-        SetOrNull(batch, c++, a.PeakPower);
-        SetOrNull(batch, c++, a.MinVoltage);
-        SetOrNull(batch, c++, a.MaxVoltage);
-        batch.SetDouble(c++, Math.Min(1, a.Count / _expected[level]));
-        batch.SetInt32(c++, a.Count);
-        batch.SetInt32(c++, a.Flags);
-        batch.SetInt32(c, a.Revision + 1);
-        batch.CommitRow(position, position + 1);
-        output.Written(table);
+        public IntervalAggregate Interval;
+        public long Position;
+        public int Number;
     }
 
-    private static void SetOrNull(ColumnBatch batch, int column, double value)
+    private readonly PendingRow[][] _pending = [new PendingRow[1024], new PendingRow[1024], new PendingRow[1024]];
+    private readonly int[] _pendingCount = new int[Levels];
+
+    /// <summary>Queues a row of interval <paramref name="a"/> as it is now (its revision included).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Emit(int level, int number, in IntervalAggregate a, long position)
     {
-        if (double.IsInfinity(value)) batch.SetNull(column); else batch.SetDouble(column, value);
+        ref var rows = ref _pending[level];
+        int n = _pendingCount[level]++;
+        if (n == rows.Length) Array.Resize(ref rows, n * 2);
+        ref var row = ref rows[n];
+        row.Interval = a;
+        row.Position = position;
+        row.Number = number;
+    }
+
+    /// <summary>Makes the queued rows, column by column, in the batches of <paramref name="output"/>.
+    /// <see cref="SeriesChecks"/> calls it after each batch of readings, so no row waits past its batch.</summary>
+    public void WritePending(SeriesStates keys, AggregateOutput output)
+    {
+        for (int level = 0; level < Levels; level++)
+        {
+            var rows = _pending[level].AsSpan(0, _pendingCount[level]);
+            _pendingCount[level] = 0;
+            var table = Tables.MeterAggregates[level];
+            long length = Lengths[level];
+            double hours = length / 3_600_000_000.0, expected = _expected[level];
+            while (!rows.IsEmpty)
+            {
+                var batch = output.Rows(table, rows[0].Interval.Start, out long from, out long to);
+                int n = 1, room = Math.Min(rows.Length, batch.Room);
+                while (n < room && rows[n].Interval.Start >= from && rows[n].Interval.Start < to) n++;
+                Fill(batch, rows[..n], keys, length, hours, expected);
+                output.Appended(table);
+                rows = rows[n..];
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    private static void Fill(ColumnBatch batch, ReadOnlySpan<PendingRow> rows, SeriesStates keys, long length, double hours, double expected)
+    {
+        int n = rows.Length;
+        // Columns in the order of Tables.MeterAggregate.
+        var start = batch.NextValues<long>(1, n);
+        var end = batch.NextValues<long>(2, n);
+        var import = batch.NextValues<double>(3, n);
+        var export = batch.NextValues<double>(4, n);
+        var mean = batch.NextValues<double>(5, n);
+        var peak = batch.NextValues<double>(6, n);
+        var minV = batch.NextValues<double>(7, n);
+        var maxV = batch.NextValues<double>(8, n);
+        var completeness = batch.NextValues<double>(9, n);
+        var count = batch.NextValues<int>(10, n);
+        var flags = batch.NextValues<int>(11, n);
+        var revision = batch.NextValues<int>(12, n);
+        Span<long> positions = n <= 1024 ? stackalloc long[n] : new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly var a = ref rows[i].Interval;
+            batch.SetBytesAt(0, batch.Count + i, keys.KeyOf(rows[i].Number));
+            start[i] = a.Start;
+            end[i] = a.Start + length;
+            import[i] = a.Import;
+            export[i] = a.Export;
+            mean[i] = a.Import / hours;
+            // ±∞: no reading carried the value, the row stays null there.
+            if (!double.IsInfinity(peak[i] = a.PeakPower)) batch.SetValidAt(6, i);
+            if (!double.IsInfinity(minV[i] = a.MinVoltage)) batch.SetValidAt(7, i);
+            if (!double.IsInfinity(maxV[i] = a.MaxVoltage)) batch.SetValidAt(8, i);
+            completeness[i] = Math.Min(1, a.Count / expected);
+            count[i] = a.Count;
+            flags[i] = a.Flags;
+            revision[i] = a.Revision + 1;
+            positions[i] = rows[i].Position;
+        }
+        foreach (int c in (ReadOnlySpan<int>)[3, 4, 5, 9]) batch.SetValid(c, n);
+        batch.CommitRows(positions);
     }
 }
-

@@ -121,6 +121,7 @@ public sealed class SeriesChecks
                 if ((flags[i] & Skipped) == 0 && !Check(batch, i, numbers[i], times[i], ref flags[i], journal, aggregates)) continue;
                 _keep[kept++] = i;
             }
+            if (aggregates is not null) _aggregates?.WritePending(_states, aggregates);
             if (kept < count) batch.KeepRows(_keep.AsSpan(0, kept));
             int clean = batch.Int32Values(_flags).Count(0);
             return new BatchQuality(count - kept, kept, clean, _missing);

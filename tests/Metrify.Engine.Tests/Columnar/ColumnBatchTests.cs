@@ -37,6 +37,49 @@ public class ColumnBatchTests
     }
 
     [Fact]
+    public void Rows_appended_in_bulk_keep_strings_nulls_and_positions_and_grow_the_string_data()
+    {
+        using var batch = new ColumnBatch(W, 8);
+        AddRow(batch, "first", 1, 0.5, 0);
+        int n = 5;
+        var ts = batch.NextValues<long>(1, n);
+        var temp = batch.NextValues<double>(2, n);
+        for (int i = 0; i < n; i++)
+        {
+            // 2,000 bytes a row: past what the data buffer starts with (16 bytes a row, at least 4 KiB), so it grows mid-way.
+            batch.SetBytesAt(0, batch.Count + i, System.Text.Encoding.UTF8.GetBytes(new string((char)('a' + i), 2000)));
+            ts[i] = 100 + i;
+            temp[i] = i;
+            if (i != 2) batch.SetValidAt(2, i);
+        }
+        batch.CommitRows([70, 71, 72, 73, 74]);
+        Assert.Equal(6, batch.Count);
+        Assert.Equal(2, batch.Room);
+        Assert.Equal("first"u8.ToArray(), batch.GetBytes(0, 0).ToArray());
+        for (int i = 0; i < n; i++)
+            Assert.Equal(new string((char)('a' + i), 2000), System.Text.Encoding.UTF8.GetString(batch.GetBytes(0, 1 + i)));
+        Assert.Equal(new long[] { 1, 100, 101, 102, 103, 104 }, batch.Int64Values(1).ToArray());
+        Assert.True(batch.IsValid(2, 2));
+        Assert.False(batch.IsValid(2, 3)); // row 2 of the bulk
+        Assert.Equal(3.0, batch.DoubleValues(2)[4]);
+        Assert.Equal(72, batch.RowStarts[3]);
+        Assert.Equal(73, batch.RowEnds[3]);
+    }
+
+    [Fact]
+    public void Doubles_copied_out_are_NaN_where_null()
+    {
+        using var batch = new ColumnBatch(W, 32);
+        for (int i = 0; i < 20; i++) AddRow(batch, "s", i, i % 7 == 0 ? null : i, 0);
+        var values = new double[20];
+        batch.CopyDoublesOrNaN(2, values);
+        for (int i = 0; i < 20; i++)
+            if (i % 7 == 0) Assert.True(double.IsNaN(values[i])); else Assert.Equal(i, values[i]);
+        batch.CopyDoublesOrNaN(3, values); // never written: all null
+        Assert.All(values, v => Assert.True(double.IsNaN(v)));
+    }
+
+    [Fact]
     public void A_discarded_row_leaves_no_trace()
     {
         using var batch = new ColumnBatch(W, 16);
