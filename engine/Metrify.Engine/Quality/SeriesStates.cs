@@ -1,5 +1,4 @@
-using System.IO.Hashing;
-using System.Numerics;
+using Metrify.Engine.Columnar;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -80,41 +79,16 @@ public ref SeriesState this[int number]
     /// <summary>The state number of <paramref name="key"/>, added (zeroed, Count 0) when new.</summary>
     public int GetOrAdd(ReadOnlySpan<byte> key)
     {
-        uint hash = HashOf(key);
+        uint hash = (uint)ShortKey.Hash(key);
         int mask = _index.Length - 1;
         for (int slot = (int)(hash & mask); ; slot = (slot + 1) & mask)
         {
             int number = _index[slot] - 1;
             if (number < 0) break;
             ref var s = ref this[number];
-            if (s.KeyHash == hash && Same(key, _keys.AsSpan(s.KeyOffset, s.KeyLength))) return number;
+            if (s.KeyHash == hash && ShortKey.Equal(key, _keys.AsSpan(s.KeyOffset, s.KeyLength))) return number;
         }
         return Add(key, hash);
-    }
-
-    /// <summary>The key's hash. Meter ids are 8 to 16 bytes: two overlapping words and a multiply-shift mix cost a
-    /// few instructions, where a general hash is a call and a length switch (a key lookup per reading).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static uint HashOf(ReadOnlySpan<byte> key)
-    {
-        if (key.Length is < 8 or > 16) return (uint)XxHash3.HashToUInt64(key);
-        ref byte b = ref MemoryMarshal.GetReference(key);
-        ulong x = Unsafe.ReadUnaligned<ulong>(ref b) ^ BitOperations.RotateLeft(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, key.Length - 8)), 29)
-            ^ (ulong)key.Length;
-        x = (x ^ (x >> 31)) * 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 29)) * 0xBF58476D1CE4E5B9UL;
-        return (uint)(x ^ (x >> 32));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Same(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        if (a.Length != b.Length) return false;
-        if (a.Length is < 8 or > 16) return a.SequenceEqual(b);
-        ref byte x = ref MemoryMarshal.GetReference(a), y = ref MemoryMarshal.GetReference(b);
-        int last = a.Length - 8;
-        return Unsafe.ReadUnaligned<ulong>(ref x) == Unsafe.ReadUnaligned<ulong>(ref y)
-            && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, last)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref y, last));
     }
 
     private int Add(ReadOnlySpan<byte> key, uint hash)

@@ -180,6 +180,33 @@ public class ParquetEncoderTests
         Assert.Equal(Expected(batch), ReadWithArrowCpp(path));
     }
 
+    /// <summary>Ids in the same order round after round (the string dictionary's shortcut), with rounds in another
+    /// order, an id left out, new ids, and ids shorter than 8, 8 to 16 and longer than 16 bytes.</summary>
+    [Fact]
+    public void String_ids_in_repeating_and_changing_orders_read_back()
+    {
+        var table = Tables.Weather;
+        var ids = Enumerable.Range(0, 60).Select(i => (i % 3) switch { 0 => $"S{i}", 1 => $"DWD-{i:D8}", _ => $"station-long-name-{i:D4}" }).ToArray();
+        var r = new Random(5);
+        using var batch = new ColumnBatch(table, 6000);
+        for (int round = 0; round < 80; round++)
+        {
+            var order = round % 10 == 7 ? ids.OrderBy(_ => r.Next()).ToArray() : ids;
+            foreach (var id in order)
+            {
+                if (round % 13 == 4 && id == ids[17]) continue;
+                batch.SetBytes(0, System.Text.Encoding.UTF8.GetBytes(round > 50 && id == ids[30] ? id + "-new" : id));
+                batch.SetInt64(1, 1_767_571_200_000_000 + round * 60_000_000L);
+                batch.CommitRow(batch.Count, batch.Count + 1);
+            }
+        }
+        var written = new bool[table.Columns.Count];
+        written[0] = written[1] = true;
+        batch.FillUnwrittenOffsets(written);
+        var path = WriteMetrify(table, "ids.parquet", batch);
+        Assert.Equal(Expected(batch), ReadWithArrowCpp(path));
+    }
+
     /// <summary>Min and max in the footer, as Arrow C++ reads them: NaN is left out of a double column's order.</summary>
     [Fact]
     public void Statistics_hold_the_least_and_greatest_values_without_NaN()

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Metrify.Engine.Columnar;
 
@@ -42,6 +41,7 @@ internal sealed class ColumnChunkWriter : IDisposable
     private int[] _levels = ArrayPool<int>.Shared.Rent(1 << 12);
     private int[] _slots = ArrayPool<int>.Shared.Rent(1 << 12);
     private int[] _entries = ArrayPool<int>.Shared.Rent(1 << 12); // dictionary entry -> first row holding it
+    private int[] _successors = ArrayPool<int>.Shared.Rent(1 << 12); // string entry -> the entry that followed it last
 
     public ColumnChunkWriter(PageCompressor compressor)
     {
@@ -213,12 +213,23 @@ internal sealed class ColumnChunkWriter : IDisposable
         int count = 0, k = 0, mask = slots.Length - 1;
         T previous = default;
         int previousEntry = -1;
+        bool dense = valid.AsSpan(0, values.Length).IndexOf((byte)0) < 0;
         for (int r = 0; r < values.Length; r++)
         {
             if (valid[r] == 0) continue;
             T v = values[r];
             if (previousEntry >= 0 && v.Equals(previous))
             {
+                // A run (two equal in a row at least) in a column without nulls: find its end with a vector scan.
+                if (dense && r + 1 < values.Length && values[r + 1].Equals(v))
+                {
+                    int run = values[r..].IndexOfAnyExcept(v);
+                    if (run < 0) run = values.Length - r;
+                    indices.AsSpan(k, run).Fill(previousEntry);
+                    k += run;
+                    r += run - 1;
+                    continue;
+                }
                 indices[k++] = previousEntry;
                 continue;
             }
@@ -248,32 +259,41 @@ internal sealed class ColumnChunkWriter : IDisposable
         return count;
     }
 
+    /// <summary>Strings (ids) by hash, with one shortcut: ids tend to come in the same order again (every meter once
+    /// per quarter hour, in the head-end's order), so each entry remembers the entry that followed it last, and a
+    /// value equal to that successor takes it without hashing or probing.</summary>
     private int DictionaryOfBytes(ColumnChunkBuffer column, Span<int> slots, int shift, int limit)
     {
-        int count = 0, k = 0, mask = slots.Length - 1;
+        Ensure(ref _successors, Math.Min(column.ValidCount, limit) + 1);
+        var successors = _successors;
+        int count = 0, k = 0, mask = slots.Length - 1, previous = -1;
         for (int r = 0; r < column.Rows; r++)
         {
             if (column.Valid[r] == 0) continue;
             var value = Bytes(column, r);
-            int slot = (int)(XxHash3.HashToUInt64(value) >> shift);
-            while (true)
+            int entry = previous >= 0 ? successors[previous] : -1;
+            if (entry < 0 || !ShortKey.Equal(Bytes(column, _entries[entry]), value))
             {
-                int entry = slots[slot] - 1;
-                if (entry < 0)
+                int slot = (int)(ShortKey.Hash(value) >> shift);
+                while (true)
                 {
-                    if (count == limit || count == EarlyDistinct && k < EarlyValues) return -1;
-                    slots[slot] = count + 1;
-                    _entries[count] = r;
-                    _indices[k++] = count++;
-                    break;
+                    entry = slots[slot] - 1;
+                    if (entry < 0)
+                    {
+                        if (count == limit || count == EarlyDistinct && k < EarlyValues) return -1;
+                        slots[slot] = count + 1;
+                        _entries[count] = r;
+                        successors[count] = -1;
+                        entry = count++;
+                        break;
+                    }
+                    if (ShortKey.Equal(Bytes(column, _entries[entry]), value)) break;
+                    slot = (slot + 1) & mask;
                 }
-                if (Bytes(column, _entries[entry]).SequenceEqual(value))
-                {
-                    _indices[k++] = entry;
-                    break;
-                }
-                slot = (slot + 1) & mask;
+                if (previous >= 0) successors[previous] = entry;
             }
+            _indices[k++] = entry;
+            previous = entry;
         }
         return count;
     }
@@ -351,5 +371,6 @@ internal sealed class ColumnChunkWriter : IDisposable
         ArrayPool<int>.Shared.Return(_levels);
         ArrayPool<int>.Shared.Return(_slots);
         ArrayPool<int>.Shared.Return(_entries);
+        ArrayPool<int>.Shared.Return(_successors);
     }
 }

@@ -19,7 +19,12 @@ internal static class RleHybrid
         while (i < n)
         {
             int v = values[i], run = 1;
-            while (i + run < n && values[i + run] == v) run++;
+            if (i + 1 < n && values[i + 1] == v)
+            {
+                // A run: its end by a vector scan (dictionary indices of sorted or constant columns run long).
+                run = values[i..].IndexOfAnyExcept(v);
+                if (run < 0) run = n - i;
+            }
             if (run < MinRun)
             {
                 i += 8;
