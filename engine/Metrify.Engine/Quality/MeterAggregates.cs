@@ -283,7 +283,7 @@ internal sealed class MeterAggregates
             while (!rows.IsEmpty)
             {
                 var batch = output.Rows(table, rows[0].Interval.Start, out long from, out long to);
-                int n = 1, room = Math.Min(rows.Length, batch.Room);
+                int n = 1, room = Math.Min(Math.Min(rows.Length, batch.Room), MaxFill);
                 while (n < room && rows[n].Interval.Start >= from && rows[n].Interval.Start < to) n++;
                 Fill(batch, rows[..n], keys, length, hours, expected);
                 output.Appended(table);
@@ -291,6 +291,9 @@ internal sealed class MeterAggregates
             }
         }
     }
+
+    /// <summary>Rows made per <see cref="Fill"/>: their positions sit on the stack.</summary>
+    private const int MaxFill = 1024;
 
     [SkipLocalsInit]
     private static void Fill(ColumnBatch batch, ReadOnlySpan<PendingRow> rows, SeriesStates keys, long length, double hours, double expected)
@@ -309,7 +312,7 @@ internal sealed class MeterAggregates
         var count = batch.NextValues<int>(10, n);
         var flags = batch.NextValues<int>(11, n);
         var revision = batch.NextValues<int>(12, n);
-        Span<long> positions = n <= 1024 ? stackalloc long[n] : new long[n];
+        Span<long> positions = stackalloc long[n];
         for (int i = 0; i < n; i++)
         {
             ref readonly var a = ref rows[i].Interval;
