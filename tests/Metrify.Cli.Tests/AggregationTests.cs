@@ -152,6 +152,34 @@ public class AggregationTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>A late reading in the hour still in progress before any of its quarters closed (the meter sent nothing
+    /// at 10:00 and 10:15, then 10:30, then the 10:00 reading): the hour takes it and, when its quarters close, the
+    /// rest; every table still equals the SQL over the raw readings.</summary>
+    [Fact]
+    public void A_late_reading_in_an_hour_no_quarter_of_which_has_closed_lands_in_that_hour()
+    {
+        var dir = CliRunner.TempDir();
+        var data = Path.Combine(dir, "data");
+        var lake = Path.Combine(dir, "lake");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "1", "--format", "csv", "--no-faults");
+        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv")).ToList();
+        string day = lines[1].Split(',')[1][..10];
+        int At(string time) => lines.FindIndex(l => l.StartsWith($"SM000004,{day}T{time}:00Z", StringComparison.Ordinal));
+        string late = lines[At("10:00")];
+        lines.RemoveAt(At("10:15"));
+        lines.RemoveAt(At("10:00"));
+        lines.Insert(At("10:30") + 1, late);
+        var input = Path.Combine(dir, "readings.csv");
+        File.WriteAllLines(input, lines);
+        CliRunner.Ok("ingest", input, "--lake", lake);
+        AssertEqualToSql(lake);
+        Assert.Equal(3, CliRunner.Scalar<int>(lake, $"""
+            SELECT reading_count FROM readings_hourly WHERE meter_id = 'SM000004' AND interval_start = TIMESTAMPTZ '{day} 10:00:00+00'
+            ORDER BY revision DESC LIMIT 1
+            """));
+        Directory.Delete(dir, true);
+    }
+
     /// <summary>An hourly operator or station table against DuckDB's GROUP BY over the raw rows: (rows, one side only, differing).</summary>
     private static (long Total, long Missing, long Differing) CompareHourly(string lake, TableSpec target, TableSpec source, string key, string count, string[] measures, bool minMax)
     {

@@ -84,9 +84,6 @@ internal sealed class MeterAggregates
     private readonly int _chunkShift; // meters per chunk: a power of two, so finding a meter's chunk is a shift
     private int MetersPerChunk => 1 << _chunkShift;
 
-    /// <summary>The open aggregate of meter <paramref name="number"/> at level <paramref name="level"/> (0: 15 min, 1: hour, 2: day).</summary>
-    public ref IntervalAggregate At(int number, int level) => ref Of(number)[level];
-
     /// <summary>A meter's open and held intervals, side by side (what a journal saves and restores).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<IntervalAggregate> Of(int number)
@@ -109,61 +106,75 @@ internal sealed class MeterAggregates
     /// <summary>Open and held intervals per meter (64 bytes each).</summary>
     public int IntervalsPerMeter => _block;
 
-    /// <summary>Adds one reading to the meter's three intervals, writing each interval the reading leaves behind.</summary>
+    /// <summary>Adds one reading to the meter's open quarter hour. A reading past it closes it: the quarter is written
+    /// and folded into its hour, and the hour (then the day) too when the reading is past it as well. So a reading
+    /// updates one interval, not three, and a meter sending every second pays for its hours and days once a quarter.</summary>
     public void Add(int number, SeriesStates keys, long micros, double import, double export, double power,
         double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
     {
         var block = Of(number);
-        // The levels one by one with their length as a constant: the interval arithmetic compiles to multiplications.
-        ref var quarter = ref Step(block, 0, Quarter, number, keys, micros, position, output);
+        ref var quarter = ref block[0];
+        if (quarter.Count == 0) Open(ref quarter, IntervalStart(micros, Quarter));
+        else if ((ulong)(micros - quarter.Start) >= (ulong)Quarter) Close(block, number, micros, position, output);
         Accumulate(ref quarter, import, export, power, minVoltage, maxVoltage, flags);
         quarter.Seen |= IntervalAggregate.SeenBit(micros, quarter.Start, IntervalAggregate.QuarterSixtyFourth);
-        Accumulate(ref Step(block, 1, Hour, number, keys, micros, position, output), import, export, power, minVoltage, maxVoltage, flags);
-        Accumulate(ref Step(block, 2, Day, number, keys, micros, position, output), import, export, power, minVoltage, maxVoltage, flags);
     }
 
     private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
 
-    /// <summary>The meter's open interval at <paramref name="level"/> that takes a reading at <paramref name="micros"/>:
-    /// the open one, or, when the reading is past it, a new one after the old one is written and held.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref IntervalAggregate Step(Span<IntervalAggregate> block, int level, long length, int number, SeriesStates keys,
-        long micros, long position, AggregateOutput? output)
+    /// <summary>Closes the open quarter for a reading past it (and its hour and day when the reading is past them),
+    /// and opens the reading's quarter.</summary>
+    private void Close(Span<IntervalAggregate> block, int number, long micros, long position, AggregateOutput? output)
     {
-        ref var a = ref block[level];
-        // Most readings fall in the meter's open interval or the next one: no division for them.
-        if (a.Count > 0 && (ulong)(micros - a.Start) >= (ulong)length)
+        ref var quarter = ref block[0];
+        var closed = quarter;
+        long next = quarter.Start + Quarter;
+        Retire(block, 0, Quarter, number, ref quarter, position, output);
+        // Most readings fall in the next quarter: no division for them.
+        Open(ref quarter, (ulong)(micros - next) < (ulong)Quarter ? next : IntervalStart(micros, Quarter));
+        ref var hour = ref block[1];
+        if (hour.Count == 0) Open(ref hour, IntervalStart(closed.Start, Hour)); // keeps a revision a flush wrote
+        Fold(ref hour, closed);
+        if ((ulong)(micros - hour.Start) < (ulong)Hour) return;
+        closed = hour;
+        Retire(block, 1, Hour, number, ref hour, position, output);
+        ref var day = ref block[2];
+        if (day.Count == 0) Open(ref day, IntervalStart(closed.Start, Day));
+        Fold(ref day, closed);
+        if ((ulong)(micros - day.Start) < (ulong)Day) return;
+        Retire(block, 2, Day, number, ref day, position, output);
+    }
+
+    /// <summary>Writes a complete interval (its row lands with the reading that closed it, inside this input's
+    /// range), keeps it for late readings, and empties its place.</summary>
+    private void Retire(Span<IntervalAggregate> block, int level, long length, int number, ref IntervalAggregate a,
+        long position, AggregateOutput? output)
+    {
+        if (output is not null) Emit(level, number, a, position);
+        if (_heldSlots[level] > 0)
         {
-            long next = a.Start + length;
-            // The row lands with the reading that closed it, inside this input's range.
-            if (output is not null) Emit(level, number, a, position);
-            if (_heldSlots[level] > 0)
-            {
-                ref var held = ref block[HeldSlot(level, a.Start, length)];
-                held = a;
-                held.Written(); // the row just written
-            }
-            a = default;
-            Open(ref a, (ulong)(micros - next) < (ulong)length ? next : IntervalStart(micros, length));
+            ref var held = ref block[HeldSlot(level, a.Start, length)];
+            held = a;
+            held.Written(); // the row just written
         }
-        else if (a.Count == 0) Open(ref a, IntervalStart(micros, length));
-        return ref a;
+        a = default;
     }
 
     /// <summary>
     /// Adds a late reading (older than the meter's newest, <paramref name="newest"/>) to its intervals when it is at
     /// most <c>Quality:LateGraceMinutes</c> behind and no reading was aggregated in its 64th of the quarter hour
-    /// (14 seconds): an interval still open simply takes it; a closed one is written again at once, corrected, with
-    /// the next revision (or first written, if no reading had reached it). Returns false, changing nothing, for a
-    /// reading beyond the allowance or in a 64th already taken: that is a resend, and counting it would count its
-    /// energy twice.
+    /// (14 seconds). The intervals still in progress (the open quarter's, its hour's, its day's) take it and carry it
+    /// up when they close; a closed one is written again at once, corrected, with the next revision (or first
+    /// written, if no reading had reached it), and the level above takes the reading as well, since the closed
+    /// interval was folded into it already. Returns false, changing nothing, for a reading beyond the allowance or in
+    /// a 64th already taken: that is a resend, and counting it would count its energy twice.
     /// </summary>
     public bool AddLate(int number, SeriesStates keys, long micros, long newest, double import, double export,
         double power, double minVoltage, double maxVoltage, int flags, long position, AggregateOutput? output)
     {
         if (_graceMicros == 0 || micros < newest - _graceMicros) return false;
         var aggregates = Of(number);
-        long quarter = IntervalStart(micros, Lengths[0]);
+        long quarter = IntervalStart(micros, Quarter);
         ref var open15 = ref aggregates[0];
         ref var held15 = ref aggregates[HeldSlot(0, quarter, Quarter)];
         ulong seen = open15.Count > 0 && open15.Start == quarter ? open15.Seen : held15.Count > 0 && held15.Start == quarter ? held15.Seen : 0;
@@ -171,17 +182,18 @@ internal sealed class MeterAggregates
         if ((seen & bit) != 0) return false;
         for (int level = 0; level < Levels; level++)
         {
-            long start = IntervalStart(micros, Lengths[level]);
+            long length = Lengths[level], start = IntervalStart(micros, length);
             ref var open = ref aggregates[level];
-            if (open.Count > 0 && open.Start == start)
+            if (open15.Count > 0 && start == IntervalStart(open15.Start, length))
             {
+                if (open.Count == 0) Open(ref open, start); // an hour or day no quarter was folded into yet
                 Accumulate(ref open, import, export, power, minVoltage, maxVoltage, flags);
                 if (level == 0) open.Seen |= bit;
-                continue;
+                break;
             }
             // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
             // reaches back at most as many intervals as there are slots, so a newer one cannot be there).
-            ref var held = ref aggregates[HeldSlot(level, start, Lengths[level])];
+            ref var held = ref aggregates[HeldSlot(level, start, length)];
             if (held.Count == 0 || held.Start != start)
             {
                 held = default;
@@ -223,20 +235,45 @@ internal sealed class MeterAggregates
         a.Flags |= (ushort)flags;
     }
 
+    /// <summary>Adds a closed interval's sums, extremes, count and flags to the interval that holds it.</summary>
+    private static void Fold(ref IntervalAggregate into, in IntervalAggregate part)
+    {
+        into.Import += part.Import;
+        into.Export += part.Export;
+        if (part.PeakPower > into.PeakPower) into.PeakPower = part.PeakPower;
+        if (part.MinVoltage < into.MinVoltage) into.MinVoltage = part.MinVoltage;
+        if (part.MaxVoltage > into.MaxVoltage) into.MaxVoltage = part.MaxVoltage;
+        into.Count += part.Count;
+        into.Flags |= part.Flags;
+    }
+
     /// <summary>Writes every open interval of the given meters and keeps it open for more readings; the rows carry
     /// <paramref name="position"/> (the end of the input) as their place in the source.</summary>
     public int Flush(List<int> numbers, SeriesStates keys, AggregateOutput output, long position)
     {
         int written = 0;
         foreach (int number in numbers)
+        {
+            var block = Of(number);
+            ref var quarter = ref block[0];
+            if (quarter.Count == 0) continue;
+            // Each level's row holds what is folded into it so far and the open level below it.
+            var upTo = quarter;
             for (int level = 0; level < Levels; level++)
             {
-                ref var a = ref At(number, level);
-                if (a.Count == 0) continue;
-                Emit(level, number, a, position);
+                ref var a = ref block[level];
+                if (level > 0)
+                {
+                    if (a.Count == 0) Open(ref a, IntervalStart(quarter.Start, Lengths[level])); // keeps its revision
+                    var whole = a;
+                    Fold(ref whole, upTo);
+                    upTo = whole;
+                }
+                Emit(level, number, upTo, position);
                 a.Written();
                 written++;
             }
+        }
         WritePending(keys, output);
         return written;
     }
