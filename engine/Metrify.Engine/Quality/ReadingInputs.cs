@@ -17,9 +17,6 @@ internal sealed class ReadingInputs
 
     public double[] Import = [], Export = [], Consumption = [], ExportKwh = [], Power = [], MinVoltage = [], MaxVoltage = [];
 
-    /// <summary>Some row of the batch carries a register (else the interval values give the energy).</summary>
-    public bool HasRegisters { get; private set; }
-
     public ReadingInputs(TableSpec readings)
     {
         (_importTotal, _importT1, _importT2) = (readings.IndexOf("import_total_kwh"), readings.IndexOf("import_t1_kwh"), readings.IndexOf("import_t2_kwh"));
@@ -37,9 +34,8 @@ internal sealed class ReadingInputs
             (Import, Export, Consumption, ExportKwh, Power, MinVoltage, MaxVoltage, _scratch) =
                 (new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n]);
         }
-        bool import = Register(batch, _importTotal, _importT1, _importT2, Import);
-        bool export = Register(batch, _exportTotal, _exportT1, _exportT2, Export);
-        HasRegisters = import || export;
+        Register(batch, _importTotal, _importT1, _importT2, Import);
+        Register(batch, _exportTotal, _exportT1, _exportT2, Export);
         batch.CopyDoublesOrNaN(_consumption, Consumption);
         batch.CopyDoublesOrNaN(_exportKwh, ExportKwh);
         batch.CopyDoublesOrNaN(_power, Power);
@@ -63,16 +59,15 @@ internal sealed class ReadingInputs
     }
 
     /// <summary>A register's total per row: the total column, else the sum of the tariff columns present; NaN where
-    /// none. False when no row has any.</summary>
-    private bool Register(ColumnBatch batch, int total, int t1, int t2, double[] into)
+    /// none.</summary>
+    private void Register(ColumnBatch batch, int total, int t1, int t2, double[] into)
     {
         int count = batch.Count;
         var r = into.AsSpan(0, count);
         int totalNulls = batch.NullCount(total);
         batch.CopyDoublesOrNaN(total, r);
-        if (totalNulls == 0) return true;
-        bool tariffs = batch.NullCount(t1) < count || batch.NullCount(t2) < count;
-        if (!tariffs) return totalNulls < count;
+        if (totalNulls == 0) return;
+        if (batch.NullCount(t1) == count && batch.NullCount(t2) == count) return;
         var a = _scratch.AsSpan(0, count);
         var b = MinVoltage.AsSpan(0, count); // free until the voltages are gathered
         batch.CopyDoublesOrNaN(t1, a);
@@ -83,6 +78,5 @@ internal sealed class ReadingInputs
             double x = a[i], y = b[i];
             r[i] = double.IsNaN(x) && double.IsNaN(y) ? double.NaN : (double.IsNaN(x) ? 0 : x) + (double.IsNaN(y) ? 0 : y);
         }
-        return true;
     }
 }
