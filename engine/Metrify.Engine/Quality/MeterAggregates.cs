@@ -251,6 +251,7 @@ internal sealed class MeterAggregates
     /// <paramref name="position"/> (the end of the input) as their place in the source.</summary>
     public int Flush(List<int> numbers, SeriesStates keys, AggregateOutput output, long position)
     {
+        DiscardPending();
         int written = 0;
         foreach (int number in numbers)
         {
@@ -305,6 +306,9 @@ internal sealed class MeterAggregates
         row.Position = position;
         row.Number = number;
     }
+
+    /// <summary>Forgets rows queued by a call that failed before it wrote them (they belong to the failed input).</summary>
+    public void DiscardPending() => Array.Clear(_pendingCount);
 
     /// <summary>Makes the queued rows, column by column, in the batches of <paramref name="output"/>.
     /// <see cref="SeriesChecks"/> calls it after each batch of readings, so no row waits past its batch.</summary>

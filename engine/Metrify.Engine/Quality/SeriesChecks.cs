@@ -106,6 +106,7 @@ public sealed class SeriesChecks
         lock (_states)
         {
             _missing = 0;
+            _aggregates?.DiscardPending();
             HashRows(batch);
             _inputs?.Gather(batch);
             if (_keep.Length < count) (_keep, _numbers) = (new int[batch.Capacity], new int[batch.Capacity]);

@@ -162,6 +162,23 @@ public class SeriesChecksTests
             Assert.Empty(AggregateRows(checks, resend));
     }
 
+    /// <summary>Aggregate rows are made after a batch's rows are checked; when making them fails, the rows belong to
+    /// the failed input and must not turn up in the next one's files.</summary>
+    [Fact]
+    public void Aggregate_rows_of_a_batch_that_failed_are_not_written_with_the_next_one()
+    {
+        var checks = Checks();
+        var lake = new Metrify.Engine.Lake.LakeOptions { Root = Directory.CreateTempSubdirectory("metrify-fail-").FullName, Durable = false };
+        using (var broken = new AggregateOutput(t => new Metrify.Engine.Lake.PartitionedWriter(t, null!, lake, "t", 1),
+            _ => throw new IOException("disk full")))
+        // A's second reading closes its quarter and its hour: making the quarter's row fails, the hour's is left queued.
+        using (var closing = Batch(new("A", T0, 0.1), new("A", T0 + 4 * Quarter, 0.1)))
+            Assert.Throws<IOException>(() => checks.Apply(closing, null, broken));
+        // Meter B's first reading closes nothing: no aggregate row at all.
+        using (var next = Batch(new Row("B", T0, 0.1)))
+            Assert.Empty(AggregateRows(checks, next));
+    }
+
     [Fact]
     public void Rows_without_the_meters_own_time_pass_by_and_an_undone_journal_forgets_a_batch()
     {
