@@ -19,6 +19,8 @@ public sealed partial class PartitionedWriter
         // channel completes its waiter there), or a busy pool stalls the encoders the decoder is waiting for.
         private readonly Queue<(long Hour, ColumnBatch Batch)> _queue = new();
         private bool _closed;
+        private bool _finishing; // closed to complete: the thread closes its files before it ends
+        private bool _returned;  // Complete handed the files on; until then Dispose deletes them
         private const int IdleJobs = 4;
         // Time-ordered input never comes back to an hour it left, so closing after IdleJobs keeps memory flat. Input
         // sorted by meter cycles through its hours; each time an hour closed as idle comes back, the patience doubles,
@@ -75,6 +77,18 @@ public sealed partial class PartitionedWriter
             }
         }
 
+        /// <summary>No more batches: the thread encodes what is queued, then closes its files (their last row
+        /// groups), while the caller goes on to finish other writers.</summary>
+        public void BeginComplete()
+        {
+            lock (_queue)
+            {
+                _finishing = true;
+                _closed = true;
+                Monitor.Pulse(_queue);
+            }
+        }
+
         private void Run()
         {
             while (Next(out var job))
@@ -92,6 +106,22 @@ public sealed partial class PartitionedWriter
                     _pool.Return(job.Batch);
                 }
             }
+            bool finishing;
+            lock (_queue) finishing = _finishing;
+            if (!finishing || _failure is not null) return;
+            try
+            {
+                CloseAll();
+            }
+            catch (Exception e)
+            {
+                _failure ??= e;
+            }
+        }
+
+        private void CloseAll()
+        {
+            foreach (var hour in _open.Keys.Order().ToList()) Close(hour, _open[hour]);
         }
 
         private void Encode(long hour, ColumnBatch batch)
@@ -166,10 +196,11 @@ public sealed partial class PartitionedWriter
 
         public List<WrittenFile> Complete()
         {
-            Close();
+            BeginComplete();
             _thread?.Join();
             Rethrow();
-            foreach (var hour in _open.Keys.Order().ToList()) Close(hour, _open[hour]);
+            CloseAll(); // none left when the thread ran
+            _returned = true;
             return _done;
         }
 
@@ -189,6 +220,10 @@ public sealed partial class PartitionedWriter
                 try { File.Delete(f.TempPath); } catch (IOException) { }
             }
             _open.Clear();
+            // Files closed for a completion that was not collected (the input failed in between) are removed too.
+            if (!_returned)
+                foreach (var f in _done)
+                    try { File.Delete(f.TempPath); } catch (IOException) { }
         }
 
         private sealed class OpenFile(IParquetEncoder encoder, string tempPath)

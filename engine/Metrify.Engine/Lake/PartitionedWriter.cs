@@ -24,7 +24,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private long[] _bucketHour = [];
     private int[] _bucketCount = [];
     private readonly Dictionary<long, int> _bucketIndex = new();
-    private bool _completed;
+    private bool _completed, _completing;
 
     public PartitionedWriter(TableSpec table, ColumnBatchPool pool, LakeOptions options, string tempPrefix,
         int encoderThreads, int maxOpenFiles = 256)
@@ -195,16 +195,26 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private void Send(long hour, ColumnBatch batch) =>
         _workers[(int)((ulong)hour % (ulong)_workers.Length)].Post(hour, batch);
 
-    /// <summary>Encodes what is pending, closes every file and returns them, still under temporary names.</summary>
-    public List<WrittenFile> Complete()
+    /// <summary>Hands every pending batch to the encoders and tells them to finish: they encode and close their
+    /// files on their own threads, so several writers finish at once. <see cref="Complete"/> then waits for them.</summary>
+    public void BeginComplete()
     {
-        if (_completed) throw new InvalidOperationException("Already completed.");
-        _completed = true;
+        if (_completing) return;
+        _completing = true;
         foreach (var hour in _pending.Keys.Order().ToList())
         {
             Send(hour, _pending[hour]);
             _pending.Remove(hour);
         }
+        foreach (var w in _workers) w.BeginComplete();
+    }
+
+    /// <summary>Encodes what is pending, closes every file and returns them, still under temporary names.</summary>
+    public List<WrittenFile> Complete()
+    {
+        if (_completed) throw new InvalidOperationException("Already completed.");
+        _completed = true;
+        BeginComplete();
         var files = new List<WrittenFile>();
         foreach (var w in _workers) files.AddRange(w.Complete());
         return files;

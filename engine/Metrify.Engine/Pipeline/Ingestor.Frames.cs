@@ -126,6 +126,10 @@ public sealed partial class Ingestor
         /// <summary>Encodes what is pending and returns every file, still under temporary names. After the reader's Complete.</summary>
         public List<WrittenFile> Complete()
         {
+            // Every writer finishes its files on its own threads at once; then they are collected.
+            foreach (var w in _writers) w.BeginComplete();
+            _quarantineWriter.BeginComplete();
+            _aggregates.BeginComplete();
             var files = new List<WrittenFile>();
             foreach (var w in _writers) files.AddRange(w.Complete());
             files.AddRange(_quarantineWriter.Complete());

@@ -168,6 +168,10 @@ public sealed partial class Ingestor
             decoder.Complete();
             sink.Complete();
             if (last) FlushOpenIntervals(journal, aggregates, Math.Max(0, offset - 1)); // after every segment's rows, in the last one's files
+            // Every writer finishes its files (their last row groups) on its own threads at once; then they are collected.
+            writer.BeginComplete();
+            quarantineWriter.BeginComplete();
+            aggregates.BeginComplete();
             var files = writer.Complete();
             files.AddRange(quarantineWriter.Complete());
             files.AddRange(aggregates.Complete());

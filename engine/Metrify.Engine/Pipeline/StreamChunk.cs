@@ -120,6 +120,10 @@ public sealed class StreamChunk : IDisposable
         if (_decoder is not null)
         {
             _decoder.Complete();
+            // Every writer finishes its files on its own threads at once; then they are collected.
+            _writer!.BeginComplete();
+            _quarantineWriter!.BeginComplete();
+            _aggregates!.BeginComplete();
             _files = _writer!.Complete();
             _files.AddRange(_quarantineWriter!.Complete());
             _files.AddRange(_aggregates!.Complete());

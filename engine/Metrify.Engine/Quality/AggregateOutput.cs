@@ -71,10 +71,10 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
         t.Batch = null;
     }
 
-    /// <summary>Hands the last rows to the writers and returns every file, still under temporary names.</summary>
-    public List<Lake.WrittenFile> Complete()
+    /// <summary>Hands the last rows to the writers and lets them all finish at once (see
+    /// <see cref="Lake.PartitionedWriter.BeginComplete"/>).</summary>
+    public void BeginComplete()
     {
-        var files = new List<Lake.WrittenFile>();
         foreach (var (table, t) in _targets)
         {
             if (t.Batch is { } batch)
@@ -82,8 +82,17 @@ public sealed class AggregateOutput(Func<TableSpec, Lake.PartitionedWriter> writ
                 (t.Writer ??= writerFor(table)).Accept(batch);
                 t.Batch = null;
             }
-            if (t.Writer is { } writer) files.AddRange(writer.Complete());
+            t.Writer?.BeginComplete();
         }
+    }
+
+    /// <summary>Hands the last rows to the writers and returns every file, still under temporary names.</summary>
+    public List<Lake.WrittenFile> Complete()
+    {
+        BeginComplete();
+        var files = new List<Lake.WrittenFile>();
+        foreach (var t in _targets.Values)
+            if (t.Writer is { } writer) files.AddRange(writer.Complete());
         return files;
     }
 
