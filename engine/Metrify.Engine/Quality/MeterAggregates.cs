@@ -47,7 +47,8 @@ public struct IntervalAggregate
 /// </summary>
 internal sealed class MeterAggregates
 {
-    public static readonly long[] Lengths = [15 * 60_000_000L, 3_600_000_000L, 86_400_000_000L];
+    private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
+    public static readonly long[] Lengths = [Quarter, Hour, Day];
     private readonly List<(byte[] Bytes, int Offset)> _chunks = new(); // pinned, and used from a 64-byte boundary
     private readonly double[] _expected;
     private readonly long _graceMicros;
@@ -119,8 +120,6 @@ internal sealed class MeterAggregates
         Accumulate(ref quarter, import, export, power, minVoltage, maxVoltage, flags);
         quarter.Seen |= IntervalAggregate.SeenBit(micros, quarter.Start, IntervalAggregate.QuarterSixtyFourth);
     }
-
-    private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
 
     /// <summary>Closes the open quarter for a reading past it (and its hour and day when the reading is past them),
     /// and opens the reading's quarter.</summary>
@@ -339,20 +338,21 @@ internal sealed class MeterAggregates
     [SkipLocalsInit]
     private static void Fill(ColumnBatch batch, ReadOnlySpan<PendingRow> rows, SeriesStates keys, long length, double hours, double expected)
     {
-        int n = rows.Length;
+        int n = rows.Length, c = 1; // column 0 (the meter) is stored row by row below
         // Columns in the order of Tables.MeterAggregate.
-        var start = batch.NextValues<long>(1, n);
-        var end = batch.NextValues<long>(2, n);
-        var import = batch.NextValues<double>(3, n);
-        var export = batch.NextValues<double>(4, n);
-        var mean = batch.NextValues<double>(5, n);
-        var peak = batch.NextValues<double>(6, n);
-        var minV = batch.NextValues<double>(7, n);
-        var maxV = batch.NextValues<double>(8, n);
-        var completeness = batch.NextValues<double>(9, n);
-        var count = batch.NextValues<int>(10, n);
-        var flags = batch.NextValues<int>(11, n);
-        var revision = batch.NextValues<int>(12, n);
+        var start = batch.NextValues<long>(c++, n);
+        var end = batch.NextValues<long>(c++, n);
+        var import = batch.NextValues<double>(c++, n);
+        var export = batch.NextValues<double>(c++, n);
+        var mean = batch.NextValues<double>(c++, n);
+        int peakColumn = c, minColumn = c + 1, maxColumn = c + 2; // null where no reading carried the value
+        var peak = batch.NextValues<double>(c++, n);
+        var minV = batch.NextValues<double>(c++, n);
+        var maxV = batch.NextValues<double>(c++, n);
+        var completeness = batch.NextValues<double>(c++, n);
+        var count = batch.NextValues<int>(c++, n);
+        var flags = batch.NextValues<int>(c++, n);
+        var revision = batch.NextValues<int>(c, n);
         Span<long> positions = stackalloc long[n];
         for (int i = 0; i < n; i++)
         {
@@ -364,16 +364,18 @@ internal sealed class MeterAggregates
             export[i] = a.Export;
             mean[i] = a.Import / hours;
             // ±∞: no reading carried the value, the row stays null there.
-            if (!double.IsInfinity(peak[i] = a.PeakPower)) batch.SetValidAt(6, i);
-            if (!double.IsInfinity(minV[i] = a.MinVoltage)) batch.SetValidAt(7, i);
-            if (!double.IsInfinity(maxV[i] = a.MaxVoltage)) batch.SetValidAt(8, i);
+            if (!double.IsInfinity(peak[i] = a.PeakPower)) batch.SetValidAt(peakColumn, i);
+            if (!double.IsInfinity(minV[i] = a.MinVoltage)) batch.SetValidAt(minColumn, i);
+            if (!double.IsInfinity(maxV[i] = a.MaxVoltage)) batch.SetValidAt(maxColumn, i);
             completeness[i] = Math.Min(1, a.Count / expected);
             count[i] = a.Count;
             flags[i] = a.Flags;
             revision[i] = a.Revision + 1;
             positions[i] = rows[i].Position;
         }
-        foreach (int c in (ReadOnlySpan<int>)[3, 4, 5, 9]) batch.SetValid(c, n);
+        // Every other column has a value in every row (a no-op for the required ones).
+        for (int column = 1; column < batch.Table.Columns.Count; column++)
+            if (column < peakColumn || column > maxColumn) batch.SetValid(column, n);
         batch.CommitRows(positions);
     }
 }

@@ -13,7 +13,7 @@ internal sealed class ReadingInputs
     private readonly int _importTotal, _importT1, _importT2, _exportTotal, _exportT1, _exportT2;
     private readonly int _consumption, _exportKwh, _power;
     private readonly int[] _voltages;
-    private double[] _scratch = [];
+    private double[] _scratch = [], _scratch2 = [];
 
     public double[] Import = [], Export = [], Consumption = [], ExportKwh = [], Power = [], MinVoltage = [], MaxVoltage = [];
 
@@ -31,8 +31,8 @@ internal sealed class ReadingInputs
         if (Import.Length < count)
         {
             int n = batch.Capacity;
-            (Import, Export, Consumption, ExportKwh, Power, MinVoltage, MaxVoltage, _scratch) =
-                (new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n]);
+            (Import, Export, Consumption, ExportKwh, Power, MinVoltage, MaxVoltage, _scratch, _scratch2) =
+                (new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n], new double[n]);
         }
         Register(batch, _importTotal, _importT1, _importT2, Import);
         Register(batch, _exportTotal, _exportT1, _exportT2, Export);
@@ -69,7 +69,7 @@ internal sealed class ReadingInputs
         if (totalNulls == 0) return;
         if (batch.NullCount(t1) == count && batch.NullCount(t2) == count) return;
         var a = _scratch.AsSpan(0, count);
-        var b = MinVoltage.AsSpan(0, count); // free until the voltages are gathered
+        var b = _scratch2.AsSpan(0, count);
         batch.CopyDoublesOrNaN(t1, a);
         batch.CopyDoublesOrNaN(t2, b);
         for (int i = 0; i < r.Length; i++)

@@ -198,14 +198,14 @@ internal sealed class ColumnChunkWriter : IDisposable
         slots.Clear(); // 0 = empty, else entry + 1
         int shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
         return column.VarLen ? DictionaryOfBytes(column, slots, shift, limit)
-            : column.Width == 8 ? DictionaryOf(MemoryMarshal.Cast<byte, ulong>(column.Values.AsSpan(0, column.Rows * 8)), column.Valid, slots, shift, limit)
-            : DictionaryOf(MemoryMarshal.Cast<byte, uint>(column.Values.AsSpan(0, column.Rows * 4)), column.Valid, slots, shift, limit);
+            : column.Width == 8 ? DictionaryOf(MemoryMarshal.Cast<byte, ulong>(column.Values.AsSpan(0, column.Rows * 8)), column.Valid, valid == column.Rows, slots, shift, limit)
+            : DictionaryOf(MemoryMarshal.Cast<byte, uint>(column.Values.AsSpan(0, column.Rows * 4)), column.Valid, valid == column.Rows, slots, shift, limit);
     }
 
     /// <summary>Open addressing on the value's bits (Fibonacci hashing); specialised per width so the loop inlines.
     /// A value equal to the one before takes its entry without hashing: interval starts, counts, flags and
     /// revisions come in long runs.</summary>
-    private int DictionaryOf<T>(ReadOnlySpan<T> values, byte[] valid, Span<int> slots, int shift, int limit)
+    private int DictionaryOf<T>(ReadOnlySpan<T> values, byte[] valid, bool dense, Span<int> slots, int shift, int limit)
         where T : unmanaged, IEquatable<T>, System.Numerics.IBinaryInteger<T>
     {
         var entries = _entries;
@@ -213,7 +213,6 @@ internal sealed class ColumnChunkWriter : IDisposable
         int count = 0, k = 0, mask = slots.Length - 1;
         T previous = default;
         int previousEntry = -1;
-        bool dense = valid.AsSpan(0, values.Length).IndexOf((byte)0) < 0;
         for (int r = 0; r < values.Length; r++)
         {
             if (valid[r] == 0) continue;
