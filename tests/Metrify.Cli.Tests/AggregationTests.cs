@@ -114,17 +114,29 @@ public class AggregationTests
         Directory.Delete(dir, true);
     }
 
+    /// <summary>One clean simulated day of five meters as CSV lines (header first), and that day (yyyy-MM-dd).</summary>
+    private static (List<string> Lines, string Day) CleanDay(string dir)
+    {
+        var data = Path.Combine(dir, "data");
+        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "1", "--format", "csv", "--no-faults");
+        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv")).ToList();
+        return (lines, lines[1].Split(',')[1][..10]);
+    }
+
+    /// <summary>SQL for a column of the latest revision of one meter's interval starting at <paramref name="start"/> (HH:mm) on <paramref name="day"/>.</summary>
+    private static string Latest(string table, string meter, string day, string start, string column) => $"""
+        SELECT {column} FROM {table} WHERE meter_id = '{meter}' AND interval_start = TIMESTAMPTZ '{day} {start}:00+00'
+        ORDER BY revision DESC LIMIT 1
+        """;
+
     /// <summary>Late readings: within Quality:LateGraceMinutes (60) one corrects its intervals at once (the next
     /// revision); one beyond the allowance, and a resend of a reading already counted, are flagged and left out.</summary>
     [Fact]
     public void Late_readings_within_the_allowance_correct_their_intervals_and_resends_do_not()
     {
         var dir = CliRunner.TempDir();
-        var data = Path.Combine(dir, "data");
         var lake = Path.Combine(dir, "lake");
-        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "1", "--format", "csv", "--no-faults");
-        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv"));
-        string day = lines[1].Split(',')[1][..10];
+        var (lines, day) = CleanDay(dir);
         string Row(string meter, string time) => lines.Single(l => l.StartsWith($"{meter},{day}T{time}:00Z", StringComparison.Ordinal));
         string late = Row("SM000001", "23:15"), tooLate = Row("SM000002", "20:00"), resent = Row("SM000003", "23:00");
         File.WriteAllLines(Path.Combine(dir, "first.csv"), lines.Where(l => l != late && l != tooLate));
@@ -132,23 +144,19 @@ public class AggregationTests
         CliRunner.Ok("ingest", Path.Combine(dir, "first.csv"), Path.Combine(dir, "second.csv"), "--lake", lake); // one process: one memory
 
         Assert.Equal(3, CliRunner.Scalar<long>(lake, "SELECT count(*) FROM readings WHERE quality_flags & 64 <> 0"));
-        string Latest(string table, string meter, string start, string column) => $"""
-            SELECT {column} FROM {table} WHERE meter_id = '{meter}' AND interval_start = TIMESTAMPTZ '{day} {start}:00+00'
-            ORDER BY revision DESC LIMIT 1
-            """;
         // 30 minutes late: its quarter hour is written for the first time, its hour (written when it closed) again.
-        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", "23:15", "reading_count")));
-        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", "23:15", "revision")));
-        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "reading_count")));
-        Assert.Equal(2, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "revision")));
-        Assert.Equal(64, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", "23:00", "quality_flags & 64")));
-        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000001", "00:00", "reading_count")));
+        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", day, "23:15", "reading_count")));
+        Assert.Equal(1, CliRunner.Scalar<int>(lake, Latest("readings_15min", "SM000001", day, "23:15", "revision")));
+        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", day, "23:00", "reading_count")));
+        Assert.Equal(2, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", day, "23:00", "revision")));
+        Assert.Equal(64, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000001", day, "23:00", "quality_flags & 64")));
+        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000001", day, "00:00", "reading_count")));
         // Almost four hours late: beyond the allowance, so its quarter hour has no row and its day lacks it.
         Assert.Equal(0, CliRunner.Scalar<long>(lake, $"SELECT count(*) FROM readings_15min WHERE meter_id = 'SM000002' AND interval_start = TIMESTAMPTZ '{day} 20:00:00+00'"));
-        Assert.Equal(95, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000002", "00:00", "reading_count")));
+        Assert.Equal(95, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000002", day, "00:00", "reading_count")));
         // A resend of a counted reading fills no free place in its quarter hour: not counted twice.
-        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000003", "23:00", "reading_count")));
-        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000003", "00:00", "reading_count")));
+        Assert.Equal(4, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000003", day, "23:00", "reading_count")));
+        Assert.Equal(96, CliRunner.Scalar<int>(lake, Latest("readings_daily", "SM000003", day, "00:00", "reading_count")));
         Directory.Delete(dir, true);
     }
 
@@ -159,11 +167,8 @@ public class AggregationTests
     public void A_late_reading_in_an_hour_no_quarter_of_which_has_closed_lands_in_that_hour()
     {
         var dir = CliRunner.TempDir();
-        var data = Path.Combine(dir, "data");
         var lake = Path.Combine(dir, "lake");
-        CliRunner.Ok("simulate", "-o", data, "--meters", "5", "--days", "1", "--format", "csv", "--no-faults");
-        var lines = File.ReadAllLines(Path.Combine(data, "readings.csv")).ToList();
-        string day = lines[1].Split(',')[1][..10];
+        var (lines, day) = CleanDay(dir);
         int At(string time) => lines.FindIndex(l => l.StartsWith($"SM000004,{day}T{time}:00Z", StringComparison.Ordinal));
         string late = lines[At("10:00")];
         lines.RemoveAt(At("10:15"));
@@ -173,10 +178,7 @@ public class AggregationTests
         File.WriteAllLines(input, lines);
         CliRunner.Ok("ingest", input, "--lake", lake);
         AssertEqualToSql(lake);
-        Assert.Equal(3, CliRunner.Scalar<int>(lake, $"""
-            SELECT reading_count FROM readings_hourly WHERE meter_id = 'SM000004' AND interval_start = TIMESTAMPTZ '{day} 10:00:00+00'
-            ORDER BY revision DESC LIMIT 1
-            """));
+        Assert.Equal(3, CliRunner.Scalar<int>(lake, Latest("readings_hourly", "SM000004", day, "10:00", "reading_count")));
         Directory.Delete(dir, true);
     }
 
