@@ -22,6 +22,11 @@ public sealed partial class P1TelegramDecoder
         public int ObisStart, ObisLength; // the id as sent, when it is canonical (else ObisLength is 0)
         public ObisClass Class;
         public bool Unparsed;
+        // The layout of a plain number (see Layout): valid while the telegram matches the one it was taken from.
+        public bool Number, Negative;
+        public byte IntDigits, FracDigits, Exponent;
+        public MeterUnit Unit;
+        public int IntEnd;
     }
 
     private enum Role : byte { Register, HexRegister, Reading, Tariff, Identity, Clock, Channel }
@@ -66,6 +71,7 @@ public sealed partial class P1TelegramDecoder
     private readonly Channel[] _channels = new Channel[MaxChannels + 1];
     private readonly byte[] _text = new byte[2048];
     private readonly ObisTextCache _obisText = new();
+    private P1Values.DayCache _days;
 
     /// <summary>Decodes a telegram. <paramref name="bang"/> is the index of its closing '!'.</summary>
     /// <param name="sourceLength">Bytes the telegram took in the source, when it was decrypted from an envelope.</param>
@@ -95,10 +101,16 @@ public sealed partial class P1TelegramDecoder
             }
         }
 
-        int headerEnd = telegram.IndexOf((byte)'\n');
-        if (headerEnd < 0 || headerEnd > bang) headerEnd = bang;
+        int headerEnd;
+        if (MatchesTemplate(telegram, bang)) headerEnd = _templateHeaderEnd;
+        else
+        {
+            headerEnd = telegram.IndexOf((byte)'\n');
+            if (headerEnd < 0 || headerEnd > bang) headerEnd = bang;
+            Split(telegram, headerEnd + 1, bang);
+            RememberTemplate(telegram, bang, headerEnd);
+        }
         var header = TrimCr(telegram[1..headerEnd]);
-        Split(telegram, headerEnd + 1, bang);
         if (digits == 0 && !skipCrc && CheckUnverified(telegram, header, bang) is { } problem)
         {
             output.Reject(sourceOffset, telegram, problem.Reason, problem.Detail, lineNumber);
@@ -150,10 +162,9 @@ public sealed partial class P1TelegramDecoder
         int idLength = -1, idRank = 4;
         long time = MeterFrameOutput.NoTime;
         bool clockSeen = false, clockSentinel = false;
-        for (int i = 0; i < _count; i++)
+        for (int k = 0; k < _headCount; k++)
         {
-            ref var v = ref _values[i];
-            if (v.Unparsed || v.Index != 0 || v.Class.Role is not (Role.Identity or Role.Clock)) continue;
+            ref var v = ref _values[_heads[k]];
             int rank = v.Class.Role == Role.Identity ? v.Class.Rank : 4;
             if (rank < idRank && v.Length > 0)
             {
@@ -165,7 +176,7 @@ public sealed partial class P1TelegramDecoder
             else if (v.Class.Role == Role.Clock && !clockSeen)
             {
                 clockSeen = true;
-                if (!P1Values.TryParseTimestamp(t.Slice(v.Start, v.Length), out time, out clockSentinel) || clockSentinel)
+                if (!_days.TryParse(t.Slice(v.Start, v.Length), out time, out clockSentinel) || clockSentinel)
                 {
                     clockSentinel = true;
                     time = MeterFrameOutput.NoTime;
@@ -197,7 +208,7 @@ public sealed partial class P1TelegramDecoder
             switch (v.Class.Role)
             {
                 case Role.Reading when v.Index == 0:
-                    if (TryNumber(text, v.Star, out double value, out var unit) && unit == v.Class.Unit
+                    if (TryNumber(v, text, t, out double value, out var unit) && unit == v.Class.Unit
                         && ReadingQuantities.Stage(output, v.Class.Column, value)) continue;
                     break;
                 case Role.Identity when v.Index == 0 && v.Class.Rank == idRank:
@@ -212,11 +223,11 @@ public sealed partial class P1TelegramDecoder
                     }
                     break;
                 case Role.Channel:
-                    if (TryChannel(ref _channels[o.B], o, v, text, t)) continue;
+                    if (TryChannel(ref _channels[o.B], o, v, text, t, ref _days)) continue;
                     break;
             }
             var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : _obisText.Get(o);
-            EmitRegister(v.Class.Role == Role.HexRegister, obis, v.Index, text, v.Star, output, start, end);
+            EmitRegister(v.Class.Role == Role.HexRegister, obis, v, text, t, output, start, end);
         }
 
         for (int c = 1; c <= MaxChannels; c++)
@@ -230,6 +241,16 @@ public sealed partial class P1TelegramDecoder
                 t.Slice(ch.UnitStart, ch.UnitLength), ch.Flags, start, end);
         }
         output.EndFrame(start, end);
+    }
+
+    /// <summary>A value as a number with its unit: from its recorded layout when it has one, else parsed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryNumber(in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t, out double value, out MeterUnit unit)
+    {
+        if (!v.Number) return TryNumber(text, v.Star, out value, out unit);
+        value = FastNumber(v, t);
+        unit = v.Unit;
+        return true;
     }
 
     /// <summary>"012.345*kWh" → 12.345 and kWh; W, Wh, var and VA values are converted to their kilo unit.</summary>
@@ -246,7 +267,7 @@ public sealed partial class P1TelegramDecoder
     }
 
     /// <summary>Collects an M-Bus channel's device type, id and reading; false for its other objects (valve, relay).</summary>
-    private static bool TryChannel(ref Channel ch, Obis o, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t)
+    private static bool TryChannel(ref Channel ch, Obis o, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t, ref P1Values.DayCache days)
     {
         switch (o.Cde)
         {
@@ -265,13 +286,13 @@ public sealed partial class P1TelegramDecoder
             case 0x180201 or 0x180203: // 24.2.1 / 24.2.3: (capture time)(value*unit)
                 if (!ch.Seen) ch.Type = -1;
                 ch.Seen = true;
-                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text, ref days); return true; }
                 if (v.Index == 1) return SetValue(ref ch, text, v.Start, t);
                 return false;
             case 0x180300: // 24.3.0, DSMR 2.2/3.0: (time)(status)(period)(count)(ref)(unit) then (value) on the next line
                 if (!ch.Seen) ch.Type = -1;
                 ch.Seen = true;
-                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text, ref days); return true; }
                 if (v.Index == 5) { ch.UnitStart = v.Start; ch.UnitLength = v.Length; return true; }
                 if (v.Index == 6) return SetValue(ref ch, text, v.Start, t);
                 return v.Index is >= 1 and <= 4;
@@ -280,10 +301,10 @@ public sealed partial class P1TelegramDecoder
         }
     }
 
-    private static void SetCapture(ref Channel ch, ReadOnlySpan<byte> text)
+    private static void SetCapture(ref Channel ch, ReadOnlySpan<byte> text, ref P1Values.DayCache days)
     {
         ch.Capture = MeterFrameOutput.NoTime;
-        if (P1Values.TryParseTimestamp(text, out long capture, out bool sentinel) && !sentinel) ch.Capture = capture;
+        if (days.TryParse(text, out long capture, out bool sentinel) && !sentinel) ch.Capture = capture;
         else ch.Flags |= QualityFlags.SentinelTimestamp;
     }
 
@@ -299,11 +320,12 @@ public sealed partial class P1TelegramDecoder
     }
 
     /// <summary>A registers row: a number with its unit, a timestamp, a hex-decoded text, or the raw text.</summary>
-    private void EmitRegister(bool hexText, ReadOnlySpan<byte> obis, int index, ReadOnlySpan<byte> text, int star, MeterFrameOutput output, long start, long end)
+    private void EmitRegister(bool hexText, ReadOnlySpan<byte> obis, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t, MeterFrameOutput output, long start, long end)
     {
-        if (!hexText && TryNumber(text, star, out double value, out var unit))
+        int index = v.Index;
+        if (!hexText && TryNumber(v, text, t, out double value, out var unit))
         {
-            var unitName = unit == MeterUnit.Unknown ? text[(star + 1)..] : MeterUnits.Name(unit);
+            var unitName = unit == MeterUnit.Unknown ? text[(v.Star + 1)..] : MeterUnits.Name(unit);
             output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
             return;
         }

@@ -83,6 +83,40 @@ public static class P1Values
         return true;
     }
 
+    /// <summary>
+    /// A meter's clock stays on one day for thousands of telegrams, so the start of the last day seen (in UTC, for its
+    /// S/W flag) is kept and only the time of day is read while the date and flag repeat. Gives exactly what
+    /// <see cref="TryParseTimestamp"/> gives.
+    /// </summary>
+    public struct DayCache
+    {
+        private ulong _key;
+        private long _dayStart;
+
+        public bool TryParse(ReadOnlySpan<byte> text, out long utcMicros, out bool sentinel)
+        {
+            ulong key = 0;
+            if (text.Length == 13)
+            {
+                key = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(text) & 0xFFFF_FFFF_FFFFUL) | (ulong)text[12] << 56;
+                int hour = Pair(text, 6), minute = Pair(text, 8), second = Pair(text, 10);
+                if (key == _key && (uint)hour <= 23 && (uint)minute <= 59 && (uint)second <= 59)
+                {
+                    utcMicros = _dayStart + (hour * 3600 + minute * 60 + second) * Utf8Timestamp.MicrosPerSecond;
+                    sentinel = false;
+                    return true;
+                }
+            }
+            if (!TryParseTimestamp(text, out utcMicros, out sentinel)) return false;
+            if (key != 0 && !sentinel)
+            {
+                _key = key;
+                _dayStart = utcMicros - (Pair(text, 6) * 3600 + Pair(text, 8) * 60 + Pair(text, 10)) * Utf8Timestamp.MicrosPerSecond;
+            }
+            return true;
+        }
+    }
+
     /// <summary>Writes a UTC instant as a P1 timestamp "YYMMDDhhmmssX" in Dutch/Belgian local time (13 bytes).</summary>
     public static void FormatTimestamp(long utcMicros, Span<byte> destination)
     {
@@ -98,8 +132,9 @@ public static class P1Values
         destination[12] = summer ? (byte)'S' : (byte)'W';
     }
 
+    /// <summary>The two digits at <paramref name="at"/> as a number, or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Pair(ReadOnlySpan<byte> text, int at)
+    internal static int Pair(ReadOnlySpan<byte> text, int at)
     {
         uint hi = (uint)(text[at] - '0'), lo = (uint)(text[at + 1] - '0');
         return hi > 9 || lo > 9 ? -1 : (int)(hi * 10 + lo);
@@ -128,15 +163,10 @@ public static class P1Values
     public static int TryDecodeHexText(ReadOnlySpan<byte> hex, Span<byte> destination)
     {
         if (hex.IsEmpty || (hex.Length & 1) != 0 || hex.Length / 2 > destination.Length) return -1;
-        for (int i = 0; i < hex.Length / 2; i++)
-        {
-            int hi = HexValue(hex[2 * i]), lo = HexValue(hex[2 * i + 1]);
-            if ((hi | lo) < 0) return -1;
-            byte b = (byte)(hi << 4 | lo);
-            if (b is < 0x20 or > 0x7E) return -1;
-            destination[i] = b;
-        }
-        return hex.Length / 2;
+        // The BCL's decoder is vectorised; a failed decode may have written part of the destination, which is scratch.
+        if (Convert.FromHexString(hex, destination, out _, out int written) != System.Buffers.OperationStatus.Done
+            || destination[..written].ContainsAnyExceptInRange((byte)0x20, (byte)0x7E)) return -1;
+        return written;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

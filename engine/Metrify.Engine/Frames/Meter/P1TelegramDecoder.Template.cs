@@ -1,0 +1,140 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Metrify.Engine.Frames.Meter;
+
+public sealed partial class P1TelegramDecoder
+{
+    // A meter sends the same telegram every time except for its digits: the OBIS ids, units, line breaks and
+    // parentheses repeat byte for byte, and DSMR pads numbers to a fixed width. So the last split telegram is kept
+    // as a template: its bytes, and which of them are free (the digits of a value, before its '*' or ')'). A
+    // telegram equal to it in every other byte, with digits in all the free ones, splits exactly as the template did
+    // (the split only looks at '(', ')', '*', line feeds and the ids, all fixed), so the template's split stands, and
+    // so do the layouts of its numbers: where their digits and point are, and their unit.
+    private byte[] _template = new byte[1024], _fixed = new byte[1024];
+    private int _templateBang = -1, _templateHeaderEnd;
+    private int[] _heads = new int[8]; // the values that name the meter or carry its clock, which every row needs first
+    private int _headCount;
+
+    /// <summary>True when the telegram matches the template, whose split (values, header end) then stands.</summary>
+    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang)
+    {
+        if (bang != _templateBang || !Vector256.IsHardwareAccelerated || bang < Vector256<byte>.Count) return false;
+        ref byte p = ref MemoryMarshal.GetReference(t);
+        ref byte template = ref MemoryMarshal.GetArrayDataReference(_template);
+        ref byte mask = ref MemoryMarshal.GetArrayDataReference(_fixed);
+        Vector256<byte> differ = Vector256<byte>.Zero;
+        for (int at = 0; ; at += Vector256<byte>.Count)
+        {
+            if (at > bang - Vector256<byte>.Count) at = bang - Vector256<byte>.Count; // the last block overlaps the one before
+            var v = Vector256.LoadUnsafe(ref p, (nuint)at);
+            var fix = Vector256.LoadUnsafe(ref mask, (nuint)at);
+            var notDigit = Vector256.GreaterThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)9));
+            differ |= ((v ^ Vector256.LoadUnsafe(ref template, (nuint)at)) & fix) | Vector256.AndNot(notDigit, fix);
+            if (at == bang - Vector256<byte>.Count) break;
+        }
+        return differ == Vector256<byte>.Zero;
+    }
+
+    /// <summary>Makes the telegram just split the template (its bytes up to the '!', the digits of each value closed
+    /// by ')' marked free), and records the layout of every value that is a plain number and where the id and clock are.</summary>
+    private void RememberTemplate(ReadOnlySpan<byte> t, int bang, int headerEnd)
+    {
+        _templateBang = -1;
+        _headCount = 0;
+        for (int i = 0; i < _count; i++)
+        {
+            ref var v = ref _values[i];
+            Layout(ref v, t);
+            if (!v.Unparsed && v.Index == 0 && v.Class.Role is (Role.Identity or Role.Clock))
+            {
+                if (_headCount == _heads.Length) Array.Resize(ref _heads, _heads.Length * 2);
+                _heads[_headCount++] = i;
+            }
+        }
+        if (bang < Vector256<byte>.Count || !Vector256.IsHardwareAccelerated) return;
+        if (_template.Length < bang)
+        {
+            _template = new byte[bang * 2];
+            _fixed = new byte[bang * 2];
+        }
+        t[..bang].CopyTo(_template);
+        var fix = _fixed.AsSpan(0, bang);
+        fix.Fill(0xFF);
+        for (int i = 0; i < _count; i++)
+        {
+            ref var v = ref _values[i];
+            if (v.Unparsed || v.Start + v.Length >= bang || t[v.Start + v.Length] != ')') continue;
+            int end = v.Start + (v.Star >= 0 ? v.Star : v.Length);
+            for (int k = v.Start; k < end; k++)
+                if (char.IsAsciiDigit((char)t[k])) fix[k] = 0;
+        }
+        _templateBang = bang;
+        _templateHeaderEnd = headerEnd;
+    }
+
+    /// <summary>
+    /// Records whether a value is a plain number ([-]digits[.digits], at most 18 digits, with or without a unit) and
+    /// where its digits are, and its unit normalised. Only the digits change while the template matches, so the
+    /// number is then read straight from its digit positions (<see cref="FastNumber"/>), with what
+    /// <see cref="TryNumber(ReadOnlySpan{byte}, int, out double, out MeterUnit)"/> would give.
+    /// </summary>
+    private static void Layout(ref Value v, ReadOnlySpan<byte> t)
+    {
+        v.Number = false;
+        if (v.Unparsed || v.Start < 8) return;
+        var text = t.Slice(v.Start, v.Star >= 0 ? v.Star : v.Length);
+        int sign = text.Length > 0 && text[0] == '-' ? 1 : 0;
+        int point = text.IndexOf((byte)'.');
+        int intEnd = point < 0 ? text.Length : point;
+        int fracDigits = point < 0 ? 0 : text.Length - point - 1;
+        int intDigits = intEnd - sign;
+        if (intDigits is < 1 or > 16 || fracDigits > 16 || intDigits + fracDigits > 18
+            || text[sign..intEnd].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || (point >= 0 && text[(point + 1)..].ContainsAnyExceptInRange((byte)'0', (byte)'9'))) return;
+        var unit = v.Star < 0 ? MeterUnit.None : MeterUnits.ParseText(t.Slice(v.Start + v.Star + 1, v.Length - v.Star - 1));
+        v.Unit = MeterUnits.Normalise(unit, out int exponent);
+        v.Number = true;
+        v.Negative = sign == 1;
+        v.IntEnd = v.Start + intEnd;
+        v.IntDigits = (byte)intDigits;
+        v.FracDigits = (byte)fracDigits;
+        v.Exponent = (byte)(fracDigits + exponent);
+    }
+
+    /// <summary>The number whose layout <see cref="Layout"/> recorded, read from its digit positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double FastNumber(in Value v, ReadOnlySpan<byte> t)
+    {
+        ref byte p = ref MemoryMarshal.GetReference(t);
+        long m = (long)Digits(ref p, v.IntEnd, v.IntDigits);
+        if (v.FracDigits > 0) m = m * Pow10[v.FracDigits] + (long)Digits(ref p, v.IntEnd + 1 + v.FracDigits, v.FracDigits);
+        return P1Values.Scale(v.Negative ? -m : m, v.Exponent);
+    }
+
+    private static readonly long[] Pow10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+        1_000_000_000, 10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+        1_000_000_000_000_000, 10_000_000_000_000_000];
+
+    /// <summary>The n (1 to 16) decimal digits ending before <paramref name="end"/>, eight at a time as one word (SWAR).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Digits(ref byte p, int end, int n) =>
+        n <= 8 ? EightDigits(ref p, end, n) : EightDigits(ref p, end - 8, n - 8) * 100_000_000 + EightDigits(ref p, end, 8);
+
+    /// <summary>
+    /// The n (1 to 8) digits ending before <paramref name="end"/>: the 8 bytes before it are loaded as a word (the first
+    /// digit lowest), the bytes before the digits cleared (leading zeros), then pairs, quads and the whole are
+    /// combined by three multiplies. The caller guarantees 8 readable bytes before <paramref name="end"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong EightDigits(ref byte p, int end, int n)
+    {
+        ulong x = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, end - 8));
+        if (!BitConverter.IsLittleEndian) x = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(x);
+        x = (x ^ 0x3030303030303030UL) & (~0UL << (8 * (8 - n)));
+        x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFUL;
+        x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFUL;
+        return (x * 10_000 + (x >> 32)) & 0xFFFFFFFFUL;
+    }
+}
