@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 
@@ -177,12 +178,17 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         int length = value.Length;
         if (start + length > p.DataLength) GrowData(column, start + length, row);
         byte* to = p.Data + start;
-        // Ids, codes and units are short: two overlapping word moves beat a call to memmove.
+        // Ids, codes and units are short: two overlapping word (or vector) moves beat a call to memmove.
         ref byte from = ref MemoryMarshal.GetReference(value);
         if (length is >= 8 and <= 16)
         {
             Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<ulong>(ref from));
             Unsafe.WriteUnaligned(to + length - 8, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, length - 8)));
+        }
+        else if (length is > 16 and <= 32)
+        {
+            Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector128<byte>>(ref from));
+            Unsafe.WriteUnaligned(to + length - 16, Unsafe.ReadUnaligned<Vector128<byte>>(ref Unsafe.Add(ref from, length - 16)));
         }
         else if (length is >= 4 and < 8)
         {

@@ -194,7 +194,6 @@ public sealed partial class P1TelegramDecoder
         output.BeginFrame(id[..idLength], time, flags);
         output.AddRegister("header"u8, 0, false, 0, default, header, true, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
 
-        for (int c = 0; c <= MaxChannels; c++) _channels[c] = default;
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _values[i];
@@ -239,6 +238,7 @@ public sealed partial class P1TelegramDecoder
             var valueObis = ch.ValueObis.Value == 0 ? default : _obisText.Get(ch.ValueObis);
             output.AddGas(c, ch.Type, deviceId, ch.IdLength > 0, valueObis, ch.Capture, ch.HasValue, ch.Value,
                 t.Slice(ch.UnitStart, ch.UnitLength), ch.Flags, start, end);
+            ch = default; // only a channel that was seen has anything to clear for the next telegram
         }
         output.EndFrame(start, end);
     }
@@ -326,7 +326,7 @@ public sealed partial class P1TelegramDecoder
         if (!hexText && TryNumber(v, text, t, out double value, out var unit))
         {
             var unitName = unit == MeterUnit.Unknown ? text[(v.Star + 1)..] : MeterUnits.Name(unit);
-            output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+            output.AddNumberRegister(obis, index, value, unitName, start, end);
             return;
         }
         if (!hexText && P1Values.TryParseTimestamp(text, out long time, out bool sentinel))
