@@ -17,14 +17,13 @@ public sealed partial class SmlFrameDecoder
         for (int i = 0; i < _count; i++)
         {
             ref var e = ref _entries[i];
+            if (!e.Prepared) Prepare(ref e, payload);
             var obis = e.ObisLength > 0 ? HexText(payload.Slice(e.ObisStart, e.ObisLength)) : _obisText.Get(e.Obis);
-            var unit = MeterUnits.Normalise(MeterUnits.FromDlms(e.Unit), out int exponent);
+            var unit = e.NormalUnit;
             if (e.Kind == ValueKind.Integer)
             {
-                double value = P1Values.Scale(e.Integer, exponent - e.Scaler);
-                var wanted = MeterUnit.Unknown;
-                int column = e.Obis.A == 1 ? ReadingQuantities.Column(e.Obis.Cde, out wanted) : -1;
-                if (column != -1 && unit == wanted && ReadingQuantities.Stage(output, column, value))
+                double value = P1Values.Scale(e.Integer, e.ScaleExponent);
+                if (e.Reading && ReadingQuantities.Stage(output, e.Column, value))
                 {
                     if (e.HasStatus) // the status word has no readings column: keep it
                         output.AddRegister(obis, 0, false, 0, default, default, false, e.Time, true, e.Status, QualityFlags.None, start, end);
@@ -38,7 +37,7 @@ public sealed partial class SmlFrameDecoder
             else if (e.Kind == ValueKind.Boolean)
                 output.AddRegister(obis, 0, true, e.Integer != 0 ? 1 : 0, default, default, false, e.Time, e.HasStatus, e.Status, QualityFlags.None, start, end);
             else if (e.Kind == ValueKind.Octets)
-                output.AddRegister(obis, 0, false, 0, default, Text(payload.Slice(e.Start, e.Length)), true, e.Time, e.HasStatus, e.Status,
+                output.AddRegister(obis, 0, false, 0, default, _entryTexts.AsSpan(e.TextAt, e.TextLength), true, e.Time, e.HasStatus, e.Status,
                     QualityFlags.None, start, end);
             else if (e.Kind == ValueKind.List)
                 EmitList(payload.Slice(e.Start, e.Length), obis, e, start, end, output);
@@ -50,6 +49,32 @@ public sealed partial class SmlFrameDecoder
             output.AddRegister("sml:list_signature"u8, 0, false, 0, default, HexText(payload.Slice(signatureStart, signatureLength)), true,
                 MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
         output.EndFrame(start, end);
+    }
+
+    private byte[] _entryTexts = new byte[1024];
+    private int _entryTextsLength; // emptied when a frame is decoded in full
+
+    /// <summary>
+    /// Works out once what an entry's unit, scale and column are, and the text of an octet-string value. The decoder
+    /// keeps its entries while frames match the template, whose units, scalers, names and octet strings are fixed,
+    /// so this holds for them; a frame decoded in full makes new entries (and drops the texts).
+    /// </summary>
+    private void Prepare(ref Entry e, ReadOnlySpan<byte> payload)
+    {
+        e.NormalUnit = MeterUnits.Normalise(MeterUnits.FromDlms(e.Unit), out int exponent);
+        e.ScaleExponent = exponent - e.Scaler;
+        var wanted = MeterUnit.Unknown;
+        e.Column = e.Obis.A == 1 ? ReadingQuantities.Column(e.Obis.Cde, out wanted) : -1;
+        e.Reading = e.Column != -1 && e.NormalUnit == wanted;
+        if (e.Kind == ValueKind.Octets)
+        {
+            var text = Text(payload.Slice(e.Start, e.Length));
+            if (_entryTexts.Length < _entryTextsLength + text.Length) Array.Resize(ref _entryTexts, (_entryTextsLength + text.Length) * 2);
+            text.CopyTo(_entryTexts.AsSpan(_entryTextsLength));
+            (e.TextAt, e.TextLength) = (_entryTextsLength, text.Length);
+            _entryTextsLength += text.Length;
+        }
+        e.Prepared = true;
     }
 
     /// <summary>A list-valued entry (EMH gateways): one registers row per element, numbers scaled like the entry.</summary>

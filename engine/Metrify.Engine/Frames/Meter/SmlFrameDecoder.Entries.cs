@@ -11,7 +11,9 @@ public sealed partial class SmlFrameDecoder
         if (!r.ReadList(6)) return;
         r.Skip(); // codepage
         r.Skip(); // client id
-        r.Skip(); // request file id
+        int fileAt = r.Position;
+        r.Skip(); // request file id (it changes with every frame)
+        FreeNumbers(r.Data, fileAt, r.Position, octetsToo: true);
         meterIdLength = FormatServerIdCached(r.ReadOctets(), meterId);
         r.Skip(); // reference time
         r.Skip(); // SML version
@@ -25,13 +27,17 @@ public sealed partial class SmlFrameDecoder
         var server = r.ReadOctets();
         if (!server.IsEmpty) meterIdLength = FormatServerIdCached(server, meterId);
         r.Skip(); // list name
+        _sensorTimeAt = r.Position;
         ReadTime(ref r, out sensorTime, out sensorSeconds);
+        FreeNumbers(r.Data, _sensorTimeAt, r.Position); // read again from the template
         if (!r.ReadTl(out var type, out int entries) || type != SmlType.List) { r.Fail(); return; }
         for (int i = 0; i < entries && !r.Failed; i++)
             if (!TryReadEntryFast(ref r)) ReadEntry(ref r);
         var signature = r.ReadOctets();
         if (!signature.IsEmpty) { signatureStart = r.Position - signature.Length; signatureLength = signature.Length; }
+        int gatewayTimeAt = r.Position;
         ReadTime(ref r, out _, out _); // gateway time
+        FreeNumbers(r.Data, gatewayTimeAt, r.Position);
     }
 
     /// <summary>
@@ -50,6 +56,7 @@ public sealed partial class SmlFrameDecoder
         e = default;
         e.Obis = Obis.FromBytes(d.Slice(p + 2, 6));
         p += 8;
+        int statusTl = p;
         if (!Optional(d, ref p, out e.Status, out e.HasStatus) || d[p++] != 0x01) return false; // status, valTime absent
         if (!Optional(d, ref p, out long unit, out bool hasUnit) || !Optional(d, ref p, out long scaler, out _)) return false;
         e.Time = MeterFrameOutput.NoTime;
@@ -77,12 +84,19 @@ public sealed partial class SmlFrameDecoder
         {
             e.Kind = ValueKind.Integer;
             e.Integer = SmlReader.Number(d.Slice(p + 1, n), signed: type == 5);
+            (e.ValueAt, e.ValueLength, e.ValueSigned) = (p + 1, (byte)n, type == 5);
         }
         else return false;
         p += length;
         if (d[p++] != 0x01) return false; // a value signature: the general reader
         r.Position = p;
         _count++;
+        if (e.HasStatus)
+        {
+            (e.StatusAt, e.StatusLength, e.StatusSigned) = (statusTl + 1, (byte)((d[statusTl] & 0x0F) - 1), d[statusTl] >> 4 == 5);
+            _free.Add((e.StatusAt, e.StatusLength));
+        }
+        if (e.Kind == ValueKind.Integer) _free.Add((e.ValueAt, e.ValueLength));
         return true;
     }
 
@@ -105,6 +119,7 @@ public sealed partial class SmlFrameDecoder
 
     private void ReadEntry(ref SmlReader r)
     {
+        _templatable = false; // only fast-path entries know where their numbers are
         if (!r.ReadList(7)) return;
         if (_count == _entries.Length) Array.Resize(ref _entries, _count * 2);
         ref var e = ref _entries[_count];

@@ -25,6 +25,14 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
         public long Integer;
         public int Start, Length, ListCount; // octets, or the list's encoded bytes
         public int SignatureStart, SignatureLength;
+        // Where the value and status numbers are in the payload (fast-path entries), for a frame read from the template.
+        public int ValueAt, StatusAt;
+        public byte ValueLength, StatusLength;
+        public bool ValueSigned, StatusSigned;
+        // What Emit works out once per entry (see Prepare): it holds while the frame matches the template.
+        public bool Prepared, Reading;
+        public MeterUnit NormalUnit;
+        public int Column, ScaleExponent, TextAt, TextLength;
     }
 
     private const int GetListResponse = 0x0701, OpenResponse = 0x0101;
@@ -60,12 +68,15 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
         }
         var payload = escaped ? Unescape(frame[8..endEscape]) : frame[8..endEscape];
         payload = payload[..^padding];
+        if (!kermit && TryDecodeFromTemplate(payload, sourceOffset, sourceOffset + frame.Length, output)) return;
+        BeginRecording();
 
         var meterId = _meterId.AsSpan();
         int meterIdLength = 0;
         long sensorTime = MeterFrameOutput.NoTime, sensorSeconds = -1;
         int listSignatureStart = 0, listSignatureLength = 0;
         _count = 0;
+        _entryTextsLength = 0;
         var r = new SmlReader(payload);
         string? failure = null;
         while (!r.AtEnd && failure is null)
@@ -73,7 +84,9 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
             if (r.Peek() == 0x00) { r.Position++; continue; } // stray end-of-message / fill bytes between messages
             int messageStart = r.Position;
             if (!r.ReadList(6)) { failure = "a message is not a list of 6"; break; }
+            int idAt = r.Position;
             r.ReadOctets(); // transaction id
+            FreeNumbers(payload, idAt, r.Position, octetsToo: true);
             r.ReadInteger(out _, out _); // group
             r.ReadInteger(out _, out _); // abort on error
             if (!r.ReadList(2) || !r.ReadInteger(out long tag, out _)) { failure = "message body is malformed"; break; }
@@ -91,10 +104,12 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
             // Sent low byte first, like the transport CRC; Holley's KERMIT variant high byte first. When that
             // 16-bit number has a zero high byte, some encoders shorten it to an Unsigned8.
             ushort messageCrc = (ushort)r.ReadNumber(SmlType.Unsigned, crcLength);
+            _messages.Add((messageStart, crcAt));
+            FreeNumbers(payload, crcAt, r.Position);
             var covered = payload[messageStart..crcAt];
             if (Crc16.X25(covered) != BinaryPrimitives.ReverseEndianness(messageCrc))
             {
-                if (_kermitMeters.Count > 0 && Crc16.Kermit(covered) == messageCrc) kermit = true;
+                if (_kermitMeters.Count > 0 && Crc16.Kermit(covered) == messageCrc) { kermit = true; _templatable = false; }
                 else
                 {
                     output.Reject(sourceOffset, frame, QuarantineReason.BadChecksum,
@@ -115,6 +130,7 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
                 $"CRC matches CRC-16/KERMIT, but meter {System.Text.Encoding.ASCII.GetString(_meterId, 0, meterIdLength)} is not in Frames:KermitMeters", 0);
             return;
         }
+        if (!kermit) RememberTemplate(payload, meterIdLength, sensorTime, sensorSeconds, listSignatureStart, listSignatureLength);
         Emit(payload, _meterId.AsSpan(0, meterIdLength), sensorTime, sensorSeconds, listSignatureStart, listSignatureLength,
             sourceOffset, sourceOffset + frame.Length, output);
     }
