@@ -87,6 +87,16 @@ public static class MeterHarness
 
     public static MeterDecoded DecodeText(string text, int chunk = 4096) => Decode(Encoding.ASCII.GetBytes(text), MeterFrameFormat.P1, chunk);
 
+    /// <summary>The rows of frames decoded one by one equal those of the same frames decoded as one stream.</summary>
+    public static void AssertSameRows(IEnumerable<Dictionary<string, object?>> alone, List<Dictionary<string, object?>> inStream)
+    {
+        var e = alone.ToList();
+        Xunit.Assert.Equal(e.Count, inStream.Count);
+        for (int i = 0; i < e.Count; i++)
+            foreach (var (column, value) in e[i])
+                Xunit.Assert.True(Equals(value, inStream[i][column]), $"row {i}, {column}: alone {value}, in the stream {inStream[i][column]}");
+    }
+
     public static long Utc(int y, int mo, int d, int h, int mi, int s) =>
         (new DateTimeOffset(y, mo, d, h, mi, s, TimeSpan.Zero).ToUnixTimeMilliseconds()) * 1000;
 }

@@ -125,13 +125,4 @@ public class P1TemplateTests
         var text = body.ToString();
         return text + Metrify.Engine.Frames.Meter.Crc16.Arc(Encoding.ASCII.GetBytes(text)).ToString("X4") + "\r\n";
     }
-
-    private static void AssertSameRows(IEnumerable<Dictionary<string, object?>> expected, List<Dictionary<string, object?>> actual)
-    {
-        var e = expected.ToList();
-        Assert.Equal(e.Count, actual.Count);
-        for (int i = 0; i < e.Count; i++)
-            foreach (var (column, value) in e[i])
-                Assert.True(Equals(value, actual[i][column]), $"row {i}, {column}: alone {value}, in the stream {actual[i][column]}");
-    }
 }

@@ -48,13 +48,4 @@ public class SmlTemplateTests
         AssertSameRows(alone.SelectMany(d => d.Registers.Rows), together.Registers.Rows);
         Assert.True(together.Readings.Rows.Select(r => r["import_power_kw"]).Distinct().Count() > 100);
     }
-
-    private static void AssertSameRows(IEnumerable<Dictionary<string, object?>> expected, List<Dictionary<string, object?>> actual)
-    {
-        var e = expected.ToList();
-        Assert.Equal(e.Count, actual.Count);
-        for (int i = 0; i < e.Count; i++)
-            foreach (var (column, value) in e[i])
-                Assert.True(Equals(value, actual[i][column]), $"row {i}, {column}: alone {value}, in the stream {actual[i][column]}");
-    }
 }
