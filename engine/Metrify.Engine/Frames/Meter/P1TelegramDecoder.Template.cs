@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Metrify.Engine.Frames.Meter;
 
@@ -18,24 +17,8 @@ public sealed partial class P1TelegramDecoder
     private int _headCount;
 
     /// <summary>True when the telegram matches the template, whose split (values, header end) then stands.</summary>
-    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang)
-    {
-        if (bang != _templateBang || !Vector256.IsHardwareAccelerated || bang < Vector256<byte>.Count) return false;
-        ref byte p = ref MemoryMarshal.GetReference(t);
-        ref byte template = ref MemoryMarshal.GetArrayDataReference(_template);
-        ref byte mask = ref MemoryMarshal.GetArrayDataReference(_fixed);
-        Vector256<byte> differ = Vector256<byte>.Zero;
-        for (int at = 0; ; at += Vector256<byte>.Count)
-        {
-            if (at > bang - Vector256<byte>.Count) at = bang - Vector256<byte>.Count; // the last block overlaps the one before
-            var v = Vector256.LoadUnsafe(ref p, (nuint)at);
-            var fix = Vector256.LoadUnsafe(ref mask, (nuint)at);
-            var notDigit = Vector256.GreaterThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)9));
-            differ |= ((v ^ Vector256.LoadUnsafe(ref template, (nuint)at)) & fix) | Vector256.AndNot(notDigit, fix);
-            if (at == bang - Vector256<byte>.Count) break;
-        }
-        return differ == Vector256<byte>.Zero;
-    }
+    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) =>
+        bang == _templateBang && TemplateMatch.Matches(t[..bang], _template, _fixed, digitsWhereFree: true);
 
     /// <summary>Makes the telegram just split the template (its bytes up to the '!', the digits of each value closed
     /// by ')' marked free), and records the layout of every value that is a plain number and where the id and clock are.</summary>
@@ -53,7 +36,6 @@ public sealed partial class P1TelegramDecoder
                 _heads[_headCount++] = i;
             }
         }
-        if (bang < Vector256<byte>.Count || !Vector256.IsHardwareAccelerated) return;
         if (_template.Length < bang)
         {
             _template = new byte[bang * 2];

@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace Metrify.Engine.Frames.Meter;
 
@@ -24,7 +22,7 @@ public sealed partial class SmlFrameDecoder
     private void BeginRecording()
     {
         _templateLength = -1;
-        _templatable = Vector256.IsHardwareAccelerated;
+        _templatable = true;
         _free.Clear();
         _messages.Clear();
         _sensorTimeAt = -1;
@@ -49,7 +47,7 @@ public sealed partial class SmlFrameDecoder
     /// <summary>After a full decode that landed: the payload becomes the template.</summary>
     private void RememberTemplate(ReadOnlySpan<byte> payload, int meterIdLength, long sensorTime, long sensorSeconds, int signatureStart, int signatureLength)
     {
-        if (!_templatable || payload.Length < Vector256<byte>.Count) return;
+        if (!_templatable) return;
         if (_template.Length < payload.Length)
         {
             _template = new byte[payload.Length * 2];
@@ -94,19 +92,5 @@ public sealed partial class SmlFrameDecoder
         return true;
     }
 
-    private bool MatchesTemplate(ReadOnlySpan<byte> payload)
-    {
-        ref byte p = ref MemoryMarshal.GetReference(payload);
-        ref byte template = ref MemoryMarshal.GetArrayDataReference(_template);
-        ref byte mask = ref MemoryMarshal.GetArrayDataReference(_fixed);
-        int last = payload.Length - Vector256<byte>.Count;
-        var differ = Vector256<byte>.Zero;
-        for (int at = 0; ; at += Vector256<byte>.Count)
-        {
-            if (at > last) at = last; // the last block overlaps the one before
-            differ |= (Vector256.LoadUnsafe(ref p, (nuint)at) ^ Vector256.LoadUnsafe(ref template, (nuint)at)) & Vector256.LoadUnsafe(ref mask, (nuint)at);
-            if (at == last) break;
-        }
-        return differ == Vector256<byte>.Zero;
-    }
+    private bool MatchesTemplate(ReadOnlySpan<byte> payload) => TemplateMatch.Matches(payload, _template, _fixed, digitsWhereFree: false);
 }
