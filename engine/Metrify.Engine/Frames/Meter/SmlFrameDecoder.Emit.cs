@@ -18,7 +18,7 @@ public sealed partial class SmlFrameDecoder
         {
             ref var e = ref _entries[i];
             if (!e.Prepared) Prepare(ref e, payload);
-            var obis = e.ObisLength > 0 ? HexText(payload.Slice(e.ObisStart, e.ObisLength)) : _obisText.Get(e.Obis);
+            var obis = _entryTexts.AsSpan(e.NameAt, e.NameLength);
             var unit = e.NormalUnit;
             if (e.Kind == ValueKind.Integer)
             {
@@ -55,7 +55,7 @@ public sealed partial class SmlFrameDecoder
     private int _entryTextsLength; // emptied when a frame is decoded in full
 
     /// <summary>
-    /// Works out once what an entry's unit, scale and column are, and the text of an octet-string value. The decoder
+    /// Works out once what an entry's unit, scale and column are, its name as text, and the text of an octet-string value. The decoder
     /// keeps its entries while frames match the template, whose units, scalers, names and octet strings are fixed,
     /// so this holds for them; a frame decoded in full makes new entries (and drops the texts).
     /// </summary>
@@ -66,15 +66,19 @@ public sealed partial class SmlFrameDecoder
         var wanted = MeterUnit.Unknown;
         e.Column = e.Obis.A == 1 ? ReadingQuantities.Column(e.Obis.Cde, out wanted) : -1;
         e.Reading = e.Column != -1 && e.NormalUnit == wanted;
-        if (e.Kind == ValueKind.Octets)
-        {
-            var text = Text(payload.Slice(e.Start, e.Length));
-            if (_entryTexts.Length < _entryTextsLength + text.Length) Array.Resize(ref _entryTexts, (_entryTextsLength + text.Length) * 2);
-            text.CopyTo(_entryTexts.AsSpan(_entryTextsLength));
-            (e.TextAt, e.TextLength) = (_entryTextsLength, text.Length);
-            _entryTextsLength += text.Length;
-        }
+        (e.NameAt, e.NameLength) = KeepText(e.ObisLength > 0 ? HexText(payload.Slice(e.ObisStart, e.ObisLength)) : _obisText.Get(e.Obis));
+        if (e.Kind == ValueKind.Octets) (e.TextAt, e.TextLength) = KeepText(Text(payload.Slice(e.Start, e.Length)));
         e.Prepared = true;
+    }
+
+    /// <summary>Copies a text into the entries' own buffer (it outlives the scratch the text may be in).</summary>
+    private (int At, int Length) KeepText(ReadOnlySpan<byte> text)
+    {
+        if (_entryTexts.Length < _entryTextsLength + text.Length) Array.Resize(ref _entryTexts, (_entryTextsLength + text.Length) * 2);
+        text.CopyTo(_entryTexts.AsSpan(_entryTextsLength));
+        int at = _entryTextsLength;
+        _entryTextsLength += text.Length;
+        return (at, text.Length);
     }
 
     /// <summary>A list-valued entry (EMH gateways): one registers row per element, numbers scaled like the entry.</summary>

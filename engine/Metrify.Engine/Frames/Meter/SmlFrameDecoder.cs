@@ -32,7 +32,7 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
         // What Emit works out once per entry (see Prepare): it holds while the frame matches the template.
         public bool Prepared, Reading;
         public MeterUnit NormalUnit;
-        public int Column, ScaleExponent, TextAt, TextLength;
+        public int Column, ScaleExponent, NameAt, NameLength, TextAt, TextLength;
     }
 
     private const int GetListResponse = 0x0701, OpenResponse = 0x0101;

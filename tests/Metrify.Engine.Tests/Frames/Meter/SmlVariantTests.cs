@@ -110,6 +110,26 @@ public class SmlVariantTests
     }
 
     [Fact]
+    public void A_name_that_is_not_an_obis_code_keeps_its_text_beside_signatures_and_list_elements()
+    {
+        // Names of 4 bytes are written as hex; the value signature and the list's octet element are hex too, and
+        // must not overwrite the name's text.
+        var frame = File(s =>
+        {
+            s.List(7).Octets([0xAB, 0xCD, 0x01, 0x02]).Absent().Absent().Unsigned(30, 1).Integer(0, 1).Unsigned(7, 2).Octets([0xEE, 0xFF]);
+            s.Entry([0x12, 0x34, 0x56, 0x78], 255, 0, v => v.List(2).Octets([0x99, 0x88]).Integer(5, 1));
+        }, 2).Frame();
+        var d = One(frame);
+        var signed = d.Register("ABCD0102");
+        Assert.Equal(2, signed.Count);
+        Assert.Equal(0.007, signed[0]["value"]);
+        Assert.Equal("EEFF", signed[1]["text"]);
+        var list = d.Register("12345678");
+        Assert.Equal(2, list.Count);
+        Assert.Equal(5.0, list[1]["value"]);
+    }
+
+    [Fact]
     public void Transport_faults_garbage_truncation_and_bad_crc()
     {
         var good = File(s => s.Entry(Obis(1, 0, 1, 8, 0), 30, 0, v => v.Unsigned(1, 1)), 1).Frame();
