@@ -10,7 +10,7 @@ namespace Metrify.Bench.Frames;
 /// batches. One operation is one frame. The reader, its batches and scratch buffers are reused across invocations,
 /// as they are across a daemon's lifetime, so the allocation column is the steady-state cost per frame.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class MeterFrameBench
 {
     private const int P1Repeats = 40, SmlRepeats = 40;
