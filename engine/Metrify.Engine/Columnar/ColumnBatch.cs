@@ -195,9 +195,11 @@ public sealed unsafe partial class ColumnBatch : IDisposable
             Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<uint>(ref from));
             Unsafe.WriteUnaligned(to + length - 4, Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref from, length - 4)));
         }
-        else if (length < 4)
+        else if (length > 0 && length < 4) // first, middle and last byte: all of 1, 2 or 3 without a loop
         {
-            for (int i = 0; i < length; i++) to[i] = Unsafe.Add(ref from, i);
+            to[0] = from;
+            to[length >> 1] = Unsafe.Add(ref from, length >> 1);
+            to[length - 1] = Unsafe.Add(ref from, length - 1);
         }
         else value.CopyTo(new Span<byte>(to, length));
         offsets[row + 1] = start + length;

@@ -141,6 +141,25 @@ public class ColumnBatchTests
     }
 
     [Fact]
+    public void Strings_of_every_short_length_are_stored_exactly()
+    {
+        // Each length band has its own store (1-3 bytes, 4-7, 8-16, 17-32, longer): every length, each after a
+        // longer neighbour, so a store that writes too little or too far shows.
+        using var batch = new ColumnBatch(W, 128);
+        var expected = new List<string>();
+        for (int length = 0; length <= 40; length++)
+        {
+            string s = string.Concat(Enumerable.Range(0, length).Select(i => (char)('a' + (i + length) % 26)));
+            AddRow(batch, new string('#', 40), 0, null, 0);
+            AddRow(batch, s, 0, null, 0);
+            expected.Add(new string('#', 40));
+            expected.Add(s);
+        }
+        for (int row = 0; row < expected.Count; row++)
+            Assert.Equal(expected[row], System.Text.Encoding.UTF8.GetString(batch.GetBytes(0, row)));
+    }
+
+    [Fact]
     public void Pool_bounds_the_batches_in_flight()
     {
         using var pool = new ColumnBatchPool(W, 1024, 2);
