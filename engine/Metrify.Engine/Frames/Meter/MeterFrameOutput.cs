@@ -102,23 +102,6 @@ public sealed class MeterFrameOutput
         Stats.RegisterRows++;
     }
 
-    /// <summary>Adds a registers row holding a number (the usual kind): <see cref="AddRegister"/> without the
-    /// arguments that are always empty for one.</summary>
-    public void AddNumberRegister(ReadOnlySpan<byte> obis, int index, double value, ReadOnlySpan<byte> unit, long start, long end)
-    {
-        var b = _registers.Row;
-        b.SetBytes(GMeter, _meterId.AsSpan(0, _meterIdLength));
-        b.SetInt64(GTime, _frameTime);
-        b.SetBytes(GObis, obis);
-        b.SetInt32(GIndex, index);
-        b.SetDouble(GValue, value);
-        if (unit.IsEmpty) b.SetNull(GUnit); else b.SetBytes(GUnit, unit);
-        b.SetNull(GText);
-        b.SetInt32(GFlags, (int)_frameFlags);
-        _registers.Commit(start, end);
-        Stats.RegisterRows++;
-    }
-
     public void AddGas(int channel, int deviceType, ReadOnlySpan<byte> deviceId, bool hasDeviceId, ReadOnlySpan<byte> obis,
         long captureTime, bool hasValue, double value, ReadOnlySpan<byte> unit, QualityFlags flags, long start, long end)
     {

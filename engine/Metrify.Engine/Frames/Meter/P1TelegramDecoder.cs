@@ -326,7 +326,7 @@ public sealed partial class P1TelegramDecoder
         if (!hexText && TryNumber(v, text, t, out double value, out var unit))
         {
             var unitName = unit == MeterUnit.Unknown ? text[(v.Star + 1)..] : MeterUnits.Name(unit);
-            output.AddNumberRegister(obis, index, value, unitName, start, end);
+            output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
             return;
         }
         if (!hexText && P1Values.TryParseTimestamp(text, out long time, out bool sentinel))

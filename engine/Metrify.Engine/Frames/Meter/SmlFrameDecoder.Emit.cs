@@ -12,7 +12,8 @@ public sealed partial class SmlFrameDecoder
         for (int i = 0; i < _count && time == MeterFrameOutput.NoTime; i++) time = _entries[i].Time;
         output.BeginFrame(meterId, time, time == MeterFrameOutput.NoTime ? QualityFlags.NoMeterClock : QualityFlags.None);
         if (sensorSeconds >= 0)
-            output.AddNumberRegister("sml:sensor_seconds_index"u8, 0, sensorSeconds, "s"u8, start, end);
+            output.AddRegister("sml:sensor_seconds_index"u8, 0, true, sensorSeconds, "s"u8, default, false, MeterFrameOutput.NoTime, false, 0,
+                QualityFlags.None, start, end);
         for (int i = 0; i < _count; i++)
         {
             ref var e = ref _entries[i];
