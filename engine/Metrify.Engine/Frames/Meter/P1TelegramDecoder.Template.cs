@@ -11,49 +11,35 @@ public sealed partial class P1TelegramDecoder
     // telegram equal to it in every other byte, with digits in all the free ones, splits exactly as the template did
     // (the split only looks at '(', ')', '*', line feeds and the ids, all fixed), so the template's split stands, and
     // so do the layouts of its numbers: where their digits and point are, and their unit.
-    private byte[] _template = new byte[1024], _fixed = new byte[1024];
-    private int _templateBang = -1, _templateHeaderEnd;
+    private readonly FrameTemplate _template = new();
+    private int _templateHeaderEnd;
     private int[] _heads = new int[8]; // the values that name the meter or carry its clock, which every row needs first
     private int _headCount;
 
     /// <summary>True when the telegram matches the template, whose split (values, header end) then stands.</summary>
-    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) =>
-        bang == _templateBang && TemplateMatch.Matches(t[..bang], _template, _fixed, digitsWhereFree: true);
+    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) => _template.Matches(t[..bang], digitsWhereFree: true);
 
     /// <summary>Makes the telegram just split the template (its bytes up to the '!', the digits of each value closed
     /// by ')' marked free), and records the layout of every value that is a plain number and where the id and clock are.</summary>
     private void RememberTemplate(ReadOnlySpan<byte> t, int bang, int headerEnd)
     {
-        _templateBang = -1;
+        _template.Take(t[..bang]);
+        _templateHeaderEnd = headerEnd;
         _headCount = 0;
         for (int i = 0; i < _count; i++)
         {
             ref var v = ref _values[i];
             Layout(ref v, t);
-            if (!v.Unparsed && v.Index == 0 && v.Class.Role is (Role.Identity or Role.Clock))
+            if (v.Unparsed) continue;
+            if (v.Index == 0 && v.Class.Role is (Role.Identity or Role.Clock))
             {
                 if (_headCount == _heads.Length) Array.Resize(ref _heads, _heads.Length * 2);
                 _heads[_headCount++] = i;
             }
+            if (v.Start + v.Length >= bang || t[v.Start + v.Length] != ')') continue;
+            for (int k = v.Start, end = v.Start + (v.Star >= 0 ? v.Star : v.Length); k < end; k++)
+                if (char.IsAsciiDigit((char)t[k])) _template.Free(k, 1);
         }
-        if (_template.Length < bang)
-        {
-            _template = new byte[bang * 2];
-            _fixed = new byte[bang * 2];
-        }
-        t[..bang].CopyTo(_template);
-        var fix = _fixed.AsSpan(0, bang);
-        fix.Fill(0xFF);
-        for (int i = 0; i < _count; i++)
-        {
-            ref var v = ref _values[i];
-            if (v.Unparsed || v.Start + v.Length >= bang || t[v.Start + v.Length] != ')') continue;
-            int end = v.Start + (v.Star >= 0 ? v.Star : v.Length);
-            for (int k = v.Start; k < end; k++)
-                if (char.IsAsciiDigit((char)t[k])) fix[k] = 0;
-        }
-        _templateBang = bang;
-        _templateHeaderEnd = headerEnd;
     }
 
     /// <summary>

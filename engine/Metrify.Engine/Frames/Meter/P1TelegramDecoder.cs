@@ -222,7 +222,7 @@ public sealed partial class P1TelegramDecoder
                     }
                     break;
                 case Role.Channel:
-                    if (TryChannel(ref _channels[o.B], o, v, text, t, ref _days)) continue;
+                    if (TryChannel(ref _channels[o.B], o, v, text, t)) continue;
                     break;
             }
             var obis = v.ObisLength > 0 ? t.Slice(v.ObisStart, v.ObisLength) : _obisText.Get(o);
@@ -267,7 +267,7 @@ public sealed partial class P1TelegramDecoder
     }
 
     /// <summary>Collects an M-Bus channel's device type, id and reading; false for its other objects (valve, relay).</summary>
-    private static bool TryChannel(ref Channel ch, Obis o, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t, ref P1Values.DayCache days)
+    private bool TryChannel(ref Channel ch, Obis o, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t)
     {
         switch (o.Cde)
         {
@@ -286,13 +286,13 @@ public sealed partial class P1TelegramDecoder
             case 0x180201 or 0x180203: // 24.2.1 / 24.2.3: (capture time)(value*unit)
                 if (!ch.Seen) ch.Type = -1;
                 ch.Seen = true;
-                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text, ref days); return true; }
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
                 if (v.Index == 1) return SetValue(ref ch, text, v.Start, t);
                 return false;
             case 0x180300: // 24.3.0, DSMR 2.2/3.0: (time)(status)(period)(count)(ref)(unit) then (value) on the next line
                 if (!ch.Seen) ch.Type = -1;
                 ch.Seen = true;
-                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text, ref days); return true; }
+                if (v.Index == 0) { ch.ValueObis = o; SetCapture(ref ch, text); return true; }
                 if (v.Index == 5) { ch.UnitStart = v.Start; ch.UnitLength = v.Length; return true; }
                 if (v.Index == 6) return SetValue(ref ch, text, v.Start, t);
                 return v.Index is >= 1 and <= 4;
@@ -301,10 +301,10 @@ public sealed partial class P1TelegramDecoder
         }
     }
 
-    private static void SetCapture(ref Channel ch, ReadOnlySpan<byte> text, ref P1Values.DayCache days)
+    private void SetCapture(ref Channel ch, ReadOnlySpan<byte> text)
     {
         ch.Capture = MeterFrameOutput.NoTime;
-        if (days.TryParse(text, out long capture, out bool sentinel) && !sentinel) ch.Capture = capture;
+        if (_days.TryParse(text, out long capture, out bool sentinel) && !sentinel) ch.Capture = capture;
         else ch.Flags |= QualityFlags.SentinelTimestamp;
     }
 

@@ -99,12 +99,15 @@ public static class P1Values
             if (text.Length == 13)
             {
                 key = (System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(text) & 0xFFFF_FFFF_FFFFUL) | (ulong)text[12] << 56;
-                int hour = Pair(text, 6), minute = Pair(text, 8), second = Pair(text, 10);
-                if (key == _key && (uint)hour <= 23 && (uint)minute <= 59 && (uint)second <= 59)
+                if (key == _key)
                 {
-                    utcMicros = _dayStart + (hour * 3600 + minute * 60 + second) * Utf8Timestamp.MicrosPerSecond;
-                    sentinel = false;
-                    return true;
+                    int hour = Pair(text, 6), minute = Pair(text, 8), second = Pair(text, 10);
+                    if ((uint)hour <= 23 && (uint)minute <= 59 && (uint)second <= 59)
+                    {
+                        utcMicros = _dayStart + (hour * 3600 + minute * 60 + second) * Utf8Timestamp.MicrosPerSecond;
+                        sentinel = false;
+                        return true;
+                    }
                 }
             }
             if (!TryParseTimestamp(text, out utcMicros, out sentinel)) return false;

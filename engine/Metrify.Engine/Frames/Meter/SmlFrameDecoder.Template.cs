@@ -10,8 +10,7 @@ public sealed partial class SmlFrameDecoder
     // units, scalers, names, octet strings) fixed. A payload equal to it in every fixed byte has the same structure,
     // so its entries are where the template's were: their numbers are read in place, the message CRCs are checked
     // over the same spans, and the walk over the TLV tree is skipped.
-    private byte[] _template = [], _fixed = [];
-    private int _templateLength = -1;
+    private readonly FrameTemplate _template = new();
     private bool _templatable;
     private readonly List<(int Start, int Length)> _free = new();
     private readonly List<(int Start, int CrcAt)> _messages = new();
@@ -21,7 +20,7 @@ public sealed partial class SmlFrameDecoder
     /// <summary>Starts recording a full decode as a possible template.</summary>
     private void BeginRecording()
     {
-        _templateLength = -1;
+        _template.Clear();
         _templatable = true;
         _free.Clear();
         _messages.Clear();
@@ -48,17 +47,9 @@ public sealed partial class SmlFrameDecoder
     private void RememberTemplate(ReadOnlySpan<byte> payload, int meterIdLength, long sensorTime, long sensorSeconds, int signatureStart, int signatureLength)
     {
         if (!_templatable) return;
-        if (_template.Length < payload.Length)
-        {
-            _template = new byte[payload.Length * 2];
-            _fixed = new byte[payload.Length * 2];
-        }
-        payload.CopyTo(_template);
-        var fix = _fixed.AsSpan(0, payload.Length);
-        fix.Fill(0xFF);
-        foreach (var (start, length) in _free) fix.Slice(start, length).Clear();
+        _template.Take(payload);
+        foreach (var (start, length) in _free) _template.Free(start, length);
         _templateResult = (meterIdLength, sensorTime, sensorSeconds, signatureStart, signatureLength);
-        _templateLength = payload.Length;
     }
 
     /// <summary>
@@ -68,7 +59,7 @@ public sealed partial class SmlFrameDecoder
     /// </summary>
     private bool TryDecodeFromTemplate(ReadOnlySpan<byte> payload, long start, long end, MeterFrameOutput output)
     {
-        if (payload.Length != _templateLength || !MatchesTemplate(payload)) return false;
+        if (!_template.Matches(payload, digitsWhereFree: false)) return false;
         foreach (var (messageStart, crcAt) in _messages)
         {
             var r = new SmlReader(payload) { Position = crcAt };
@@ -91,6 +82,4 @@ public sealed partial class SmlFrameDecoder
         Emit(payload, _meterId.AsSpan(0, meterIdLength), sensorTime, sensorSeconds, signatureStart, signatureLength, start, end, output);
         return true;
     }
-
-    private bool MatchesTemplate(ReadOnlySpan<byte> payload) => TemplateMatch.Matches(payload, _template, _fixed, digitsWhereFree: false);
 }

@@ -5,19 +5,47 @@ using System.Runtime.Intrinsics;
 namespace Metrify.Engine.Frames.Meter;
 
 /// <summary>
-/// The one test both frame templates make: a frame equals its template in every fixed byte (mask 0xFF), and, for P1,
-/// holds a digit in every free byte (mask 0). Vectorised at the widest width the machine has (so on ARM's 128-bit
-/// vectors too), with the last block overlapping the one before; scalar below one vector.
+/// The last frame a decoder decoded in full, with the bytes that may change from one frame to the next marked free
+/// (a P1 value's digits, an SML number's content); every other byte is fixed. A frame equal to it in every fixed byte
+/// (and, for P1, with a digit in every free byte) has its structure, so the decoder reuses what it worked out.
 /// </summary>
-internal static class TemplateMatch
+internal sealed class FrameTemplate
 {
-    public static bool Matches(ReadOnlySpan<byte> frame, ReadOnlySpan<byte> template, ReadOnlySpan<byte> fixedMask, bool digitsWhereFree)
+    private byte[] _bytes = [], _fixed = [];
+
+    /// <summary>Bytes of the template; -1 when there is none.</summary>
+    public int Length { get; private set; } = -1;
+
+    public void Clear() => Length = -1;
+
+    /// <summary>Takes a frame as the template, every byte fixed until <see cref="Free"/> frees some.</summary>
+    public void Take(ReadOnlySpan<byte> frame)
+    {
+        if (_bytes.Length < frame.Length)
+        {
+            _bytes = new byte[frame.Length * 2];
+            _fixed = new byte[frame.Length * 2];
+        }
+        frame.CopyTo(_bytes);
+        _fixed.AsSpan(0, frame.Length).Fill(0xFF);
+        Length = frame.Length;
+    }
+
+    public void Free(int start, int length) => _fixed.AsSpan(start, length).Clear();
+
+    /// <summary>
+    /// True when <paramref name="frame"/> has the template's length and bytes wherever they are fixed, and, with
+    /// <paramref name="digitsWhereFree"/>, a digit wherever they are free. Vectorised at the widest width the machine
+    /// has (on ARM's 128-bit vectors too; one loop per width, as the BCL writes them: 128 bits only cost x64 2 %),
+    /// the last block overlapping the one before; scalar below one vector.
+    /// </summary>
+    public bool Matches(ReadOnlySpan<byte> frame, bool digitsWhereFree)
     {
         int length = frame.Length;
-        if (template.Length < length || fixedMask.Length < length) return false;
+        if (length != Length) return false;
         ref byte f = ref MemoryMarshal.GetReference(frame);
-        ref byte t = ref MemoryMarshal.GetReference(template);
-        ref byte m = ref MemoryMarshal.GetReference(fixedMask);
+        ref byte t = ref MemoryMarshal.GetArrayDataReference(_bytes);
+        ref byte m = ref MemoryMarshal.GetArrayDataReference(_fixed);
         if (Vector256.IsHardwareAccelerated && length >= Vector256<byte>.Count)
         {
             var differ = Vector256<byte>.Zero;
