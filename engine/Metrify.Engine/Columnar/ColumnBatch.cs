@@ -32,7 +32,8 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         public int DataLength;
     }
 
-    private readonly ColumnPointers[] _pointers;
+    private readonly ColumnPointers[] _pointers; // pinned (pinned object heap): row writers hold a raw pointer to it
+    private readonly ColumnPointers* _columns;
 
     public ColumnBatch(TableSpec table, int capacity, NativeBufferPool? memory = null)
     {
@@ -53,7 +54,8 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         }
         _rowStart = _memory.Rent(capacity * 8);
         _rowEnd = _memory.Rent(capacity * 8);
-        _pointers = new ColumnPointers[n];
+        _pointers = GC.AllocateArray<ColumnPointers>(n, pinned: true);
+        _columns = (ColumnPointers*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_pointers));
         for (int c = 0; c < n; c++)
             _pointers[c] = new ColumnPointers
             {
@@ -124,87 +126,29 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         }
     }
 
-    // ---- Writing the current row (index Count). Every method is a couple of stores; no bounds checks beyond Debug.
+    // ---- Writing the current row (index Count): each setter is a row writer's (ColumnBatch.RowWriter.cs).
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetDouble(int column, double value)
-    {
-        ref var p = ref Pointers(column);
-        ((double*)p.Values)[Count] = value;
-        if (p.Validity != null) p.Validity[Count >> 3] |= (byte)(1 << (Count & 7));
-    }
+    public void SetDouble(int column, double value) => Writer.SetDouble(column, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetInt64(int column, long value)
-    {
-        ref var p = ref Pointers(column);
-        ((long*)p.Values)[Count] = value;
-        if (p.Validity != null) p.Validity[Count >> 3] |= (byte)(1 << (Count & 7));
-    }
+    public void SetInt64(int column, long value) => Writer.SetInt64(column, value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetInt32(int column, int value)
-    {
-        ref var p = ref Pointers(column);
-        ((int*)p.Values)[Count] = value;
-        if (p.Validity != null) p.Validity[Count >> 3] |= (byte)(1 << (Count & 7));
-    }
+    public void SetInt32(int column, int value) => Writer.SetInt32(column, value);
 
     /// <summary>Marks the column null in the current row. Var-len columns still get their (empty) offset.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetNull(int column)
-    {
-        ref var p = ref Pointers(column);
-        if (p.Validity != null) p.Validity[Count >> 3] &= (byte)~(1 << (Count & 7));
-        if (p.Data != null)
-        {
-            int* offsets = (int*)p.Values;
-            offsets[Count + 1] = offsets[Count];
-        }
-    }
+    public void SetNull(int column) => Writer.SetNull(column);
 
     /// <summary>Stores a UTF-8 string or binary value. The data buffer grows (by renting a bigger one) when needed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void SetBytes(int column, ReadOnlySpan<byte> value) => SetBytesAt(column, Count, value);
+    public void SetBytes(int column, ReadOnlySpan<byte> value) => Writer.SetBytes(column, value);
 
     /// <summary>Stores a var-len value in row <paramref name="row"/> (the current row, or one of the rows being
     /// appended before <see cref="CommitRows"/>, in order).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void SetBytesAt(int column, int row, ReadOnlySpan<byte> value)
-    {
-        ref var p = ref Pointers(column);
-        int* offsets = (int*)p.Values;
-        int start = offsets[row];
-        int length = value.Length;
-        if (start + length > p.DataLength) GrowData(column, start + length, row);
-        byte* to = p.Data + start;
-        // Ids, codes and units are short: two overlapping word (or vector) moves beat a call to memmove.
-        ref byte from = ref MemoryMarshal.GetReference(value);
-        if (length is >= 8 and <= 16)
-        {
-            Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<ulong>(ref from));
-            Unsafe.WriteUnaligned(to + length - 8, Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref from, length - 8)));
-        }
-        else if (length is > 16 and <= 32)
-        {
-            Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector128<byte>>(ref from));
-            Unsafe.WriteUnaligned(to + length - 16, Unsafe.ReadUnaligned<Vector128<byte>>(ref Unsafe.Add(ref from, length - 16)));
-        }
-        else if (length is >= 4 and < 8)
-        {
-            Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<uint>(ref from));
-            Unsafe.WriteUnaligned(to + length - 4, Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref from, length - 4)));
-        }
-        else if (length > 0 && length < 4) // first, middle and last byte: all of 1, 2 or 3 without a loop
-        {
-            to[0] = from;
-            to[length >> 1] = Unsafe.Add(ref from, length >> 1);
-            to[length - 1] = Unsafe.Add(ref from, length - 1);
-        }
-        else value.CopyTo(new Span<byte>(to, length));
-        offsets[row + 1] = start + length;
-        if (p.Validity != null) p.Validity[row >> 3] |= (byte)(1 << (row & 7));
-    }
+    internal void SetBytesAt(int column, int row, ReadOnlySpan<byte> value) => new RowWriter(this, row).SetBytes(column, value);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private NativeBuffer GrowData(int column, int needed, int row)

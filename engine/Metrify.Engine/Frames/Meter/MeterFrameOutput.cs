@@ -87,7 +87,7 @@ public sealed class MeterFrameOutput
     public void AddRegister(ReadOnlySpan<byte> obis, int index, bool hasValue, double value, ReadOnlySpan<byte> unit,
         ReadOnlySpan<byte> text, bool hasText, long valueTime, bool hasStatus, long status, QualityFlags flags, long start, long end)
     {
-        var b = _registers.Row;
+        var b = _registers.Row.Writer; // one writer per row, its position in registers: see ColumnBatch.RowWriter
         b.SetBytes(GMeter, _meterId.AsSpan(0, _meterIdLength));
         b.SetInt64(GTime, _frameTime);
         b.SetBytes(GObis, obis);
@@ -105,7 +105,7 @@ public sealed class MeterFrameOutput
     public void AddGas(int channel, int deviceType, ReadOnlySpan<byte> deviceId, bool hasDeviceId, ReadOnlySpan<byte> obis,
         long captureTime, bool hasValue, double value, ReadOnlySpan<byte> unit, QualityFlags flags, long start, long end)
     {
-        var b = _gas.Row;
+        var b = _gas.Row.Writer;
         b.SetBytes(MMeter, _meterId.AsSpan(0, _meterIdLength));
         b.SetInt64(MTime, _frameTime);
         b.SetInt32(MChannel, channel);
@@ -123,7 +123,7 @@ public sealed class MeterFrameOutput
     /// <summary>Writes the frame's readings row and counts the frame as accepted.</summary>
     public void EndFrame(long start, long end)
     {
-        var b = _readings.Row;
+        var b = _readings.Row.Writer;
         b.SetBytes(RMeter, _meterId.AsSpan(0, _meterIdLength));
         b.SetInt64(RTime, _frameTime);
         ulong mask = _stagedMask;
