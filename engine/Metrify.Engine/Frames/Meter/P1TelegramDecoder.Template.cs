@@ -51,7 +51,10 @@ public sealed partial class P1TelegramDecoder
     private static void Layout(ref Value v, ReadOnlySpan<byte> t)
     {
         v.Number = false;
-        if (v.Unparsed || v.Start < 8) return;
+        v.PlainText = v.NeverNumber = false;
+        if (v.Unparsed) return;
+        ClassifyText(ref v, t.Slice(v.Start, v.Length));
+        if (v.Start < 8) return;
         var text = t.Slice(v.Start, v.Star >= 0 ? v.Star : v.Length);
         int sign = text.Length > 0 && text[0] == '-' ? 1 : 0;
         int point = text.IndexOf((byte)'.');
@@ -69,6 +72,22 @@ public sealed partial class P1TelegramDecoder
         v.IntDigits = (byte)intDigits;
         v.FracDigits = (byte)fracDigits;
         v.Exponent = (byte)(fracDigits + exponent);
+    }
+
+    /// <summary>
+    /// Records what a value can never be, whatever its free digits: a number (a byte other than a digit, '.' or a sign
+    /// before the unit, or no bytes), a P1 timestamp (not 12 digits and an optional S/W) or hex text (odd length or
+    /// a byte that is not a hex digit). Those bytes are fixed while the template matches, so
+    /// <see cref="EmitRegister"/> need not try them per telegram; what only the digits decide is still parsed.
+    /// </summary>
+    private static void ClassifyText(ref Value v, ReadOnlySpan<byte> text)
+    {
+        var number = v.Star >= 0 ? text[..v.Star] : text;
+        v.NeverNumber = number.IsEmpty || number.IndexOfAnyExcept("0123456789.+-"u8) >= 0;
+        bool neverTime = text.Length is not (12 or 13) || text[..12].ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || (text.Length == 13 && (text[12] | 0x20) is not ('s' or 'w'));
+        bool neverHex = text.IsEmpty || (text.Length & 1) != 0 || text.ContainsAnyExcept("0123456789abcdefABCDEF"u8);
+        v.PlainText = v.NeverNumber && neverTime && neverHex;
     }
 
     /// <summary>The number whose layout <see cref="Layout"/> recorded, read from its digit positions.</summary>

@@ -24,6 +24,7 @@ public sealed partial class P1TelegramDecoder
         public bool Unparsed;
         // The layout of a plain number (see Layout): valid while the telegram matches the one it was taken from.
         public bool Number, Negative;
+        public bool PlainText, NeverNumber; // can never parse as a number, a timestamp or hex text (see Layout)
         public byte IntDigits, FracDigits, Exponent;
         public MeterUnit Unit;
         public int IntEnd;
@@ -323,7 +324,12 @@ public sealed partial class P1TelegramDecoder
     private void EmitRegister(bool hexText, ReadOnlySpan<byte> obis, in Value v, ReadOnlySpan<byte> text, ReadOnlySpan<byte> t, MeterFrameOutput output, long start, long end)
     {
         int index = v.Index;
-        if (!hexText && TryNumber(v, text, t, out double value, out var unit))
+        if (v.PlainText)
+        {
+            output.AddRegister(obis, index, false, 0, default, text, !text.IsEmpty, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
+            return;
+        }
+        if (!hexText && !v.NeverNumber && TryNumber(v, text, t, out double value, out var unit))
         {
             var unitName = unit == MeterUnit.Unknown ? text[(v.Star + 1)..] : MeterUnits.Name(unit);
             output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
