@@ -73,6 +73,7 @@ public sealed partial class P1TelegramDecoder
     private readonly byte[] _text = new byte[2048];
     private readonly ObisTextCache _obisText = new();
     private P1Values.DayCache _days;
+    private P1Values.DayCache _logDays; // the timestamps of registers (the power failure log): another day than the clock's
 
     /// <summary>Decodes a telegram. <paramref name="bang"/> is the index of its closing '!'.</summary>
     /// <param name="sourceLength">Bytes the telegram took in the source, when it was decrypted from an envelope.</param>
@@ -335,7 +336,7 @@ public sealed partial class P1TelegramDecoder
             output.AddRegister(obis, index, true, value, unitName, default, false, MeterFrameOutput.NoTime, false, 0, QualityFlags.None, start, end);
             return;
         }
-        if (!hexText && P1Values.TryParseTimestamp(text, out long time, out bool sentinel))
+        if (!hexText && _logDays.TryParse(text, out long time, out bool sentinel))
         {
             output.AddRegister(obis, index, false, 0, default, text, true, sentinel ? MeterFrameOutput.NoTime : time, false, 0,
                 sentinel ? QualityFlags.SentinelTimestamp : QualityFlags.None, start, end);
