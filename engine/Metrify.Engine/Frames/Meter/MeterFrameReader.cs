@@ -93,7 +93,7 @@ public sealed class MeterFrameReader
             var rest = data[pos..];
             var scan = _format switch
             {
-                MeterFrameFormat.P1 => P1Framer.Scan(rest, isFinal, max),
+                MeterFrameFormat.P1 => _p1.FrameFromTemplate(rest, isFinal, max) ?? P1Framer.Scan(rest, isFinal, max),
                 MeterFrameFormat.Sml => SmlFramer.Scan(rest, isFinal, max),
                 _ => DlmsFramer.Scan(rest, isFinal, max),
             };
@@ -133,7 +133,7 @@ public sealed class MeterFrameReader
         switch (_format)
         {
             case MeterFrameFormat.P1:
-                _p1.Decode(frame, marker, at, _line, _output);
+                _p1.Decode(frame, marker, at, _line, _output, matched: scan.Matched);
                 break;
             case MeterFrameFormat.Sml:
                 _sml.Decode(frame, marker, at, _output, scan.Escaped);

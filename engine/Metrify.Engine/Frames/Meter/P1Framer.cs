@@ -41,21 +41,32 @@ public static class P1Framer
                 continue;
             }
             if (data[k - 1] != '\n') continue;
-            int p = k + 1, digits = 0;
-            while (p < data.Length && digits < 4 && P1Values.HexValue(data[p]) >= 0) { p++; digits++; }
-            if (p < data.Length && data[p] == '\r') p++;
-            if (p < data.Length && data[p] == '\n') return new FrameScan(FrameScanKind.Frame, p + 1, k);
-            if (p >= data.Length)
-            {
-                if (!isFinal && data.Length < maxFrameBytes + 8) return FrameScan.NeedMore;
-                return new FrameScan(FrameScanKind.Frame, p, k); // the input ends after the CRC
-            }
-            if (data[p] == '/') return new FrameScan(FrameScanKind.Frame, p, k); // next header glued after the CRC
+            if (EndAt(data, k, isFinal, maxFrameBytes) is { } end) return end;
             // Anything else after '!' is not an end marker (a damaged line): keep looking.
         }
         if (data.Length >= maxFrameBytes)
             return new FrameScan(FrameScanKind.Broken, maxFrameBytes, 0, QuarantineReason.Oversized);
         return isFinal ? new FrameScan(FrameScanKind.Broken, data.Length, 0, QuarantineReason.TruncatedFrame) : FrameScan.NeedMore;
+    }
+
+    /// <summary>
+    /// The telegram's end at the '!' at line start <paramref name="bang"/>: 0 to 4 hex digits, then CRLF (or LF, the
+    /// input's end, or the next header); null when what follows is not an end marker. With no '/' or '!' at a line
+    /// start between the header and <paramref name="bang"/>, this is what <see cref="Scan"/> finds.
+    /// </summary>
+    internal static FrameScan? EndAt(ReadOnlySpan<byte> data, int bang, bool isFinal, int maxFrameBytes)
+    {
+        int p = bang + 1, digits = 0;
+        while (p < data.Length && digits < 4 && P1Values.HexValue(data[p]) >= 0) { p++; digits++; }
+        if (p < data.Length && data[p] == '\r') p++;
+        if (p < data.Length && data[p] == '\n') return new FrameScan(FrameScanKind.Frame, p + 1, bang);
+        if (p >= data.Length)
+        {
+            if (!isFinal && data.Length < maxFrameBytes + 8) return FrameScan.NeedMore;
+            return new FrameScan(FrameScanKind.Frame, p, bang); // the input ends after the CRC
+        }
+        if (data[p] == '/') return new FrameScan(FrameScanKind.Frame, p, bang); // next header glued after the CRC
+        return null;
     }
 
     /// <summary>

@@ -16,6 +16,23 @@ public sealed partial class P1TelegramDecoder
     private int[] _heads = new int[8]; // the values that name the meter or carry its clock, which every row needs first
     private int _headCount;
 
+    private bool _templateFrames; // no '/' or '!' after the template's first byte: see FrameFromTemplate
+
+    /// <summary>
+    /// Frames the telegram at the start of <paramref name="data"/> by the template: when the template matches the
+    /// bytes up to its '!', every '/', '!' and line feed in them is where it was in the template, so the framer would
+    /// stop at the same '!' (the template has no other '/' or '!' after its first byte); only the end after it is
+    /// read. Null when the template does not match: the caller then scans. Saves the framer's scan of every byte.
+    /// </summary>
+    internal FrameScan? FrameFromTemplate(ReadOnlySpan<byte> data, bool isFinal, int maxFrameBytes)
+    {
+        int bang = _template.Length;
+        if (!_templateFrames || bang <= 1 || bang >= data.Length || bang >= maxFrameBytes || data[bang] != '!' || data[bang - 1] != '\n'
+            || !_template.Matches(data[..bang], digitsWhereFree: true))
+            return null;
+        return P1Framer.EndAt(data, bang, isFinal, maxFrameBytes) is { Kind: FrameScanKind.Frame } end ? end with { Matched = true } : null;
+    }
+
     /// <summary>True when the telegram matches the template, whose split (values, header end) then stands.</summary>
     private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) => _template.Matches(t[..bang], digitsWhereFree: true);
 
@@ -25,6 +42,7 @@ public sealed partial class P1TelegramDecoder
     {
         _template.Take(t[..bang]);
         _templateHeaderEnd = headerEnd;
+        _templateFrames = bang > 1 && t[0] == '/' && t[1..bang].IndexOfAny((byte)'/', (byte)'!') < 0;
         _headCount = 0;
         for (int i = 0; i < _count; i++)
         {

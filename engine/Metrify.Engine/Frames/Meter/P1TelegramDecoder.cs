@@ -78,8 +78,9 @@ public sealed partial class P1TelegramDecoder
     /// <summary>Decodes a telegram. <paramref name="bang"/> is the index of its closing '!'.</summary>
     /// <param name="sourceLength">Bytes the telegram took in the source, when it was decrypted from an envelope.</param>
     /// <param name="skipCrc">The telegram was authenticated otherwise (AES-GCM); its CRC is not checked.</param>
+    /// <param name="matched">The telegram was framed by <see cref="FrameFromTemplate"/>: it matches the template.</param>
     public void Decode(ReadOnlySpan<byte> telegram, int bang, long sourceOffset, long lineNumber, MeterFrameOutput output,
-        int sourceLength = -1, bool skipCrc = false)
+        int sourceLength = -1, bool skipCrc = false, bool matched = false)
     {
         long end = sourceOffset + (sourceLength < 0 ? telegram.Length : sourceLength);
         var flags = QualityFlags.None;
@@ -104,7 +105,7 @@ public sealed partial class P1TelegramDecoder
         }
 
         int headerEnd;
-        if (MatchesTemplate(telegram, bang)) headerEnd = _templateHeaderEnd;
+        if (matched || MatchesTemplate(telegram, bang)) headerEnd = _templateHeaderEnd;
         else
         {
             headerEnd = telegram.IndexOf((byte)'\n');

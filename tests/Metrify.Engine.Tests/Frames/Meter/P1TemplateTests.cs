@@ -34,6 +34,24 @@ public class P1TemplateTests
         Assert.True(together.Readings.Rows.Select(r => r["import_power_kw"]).Distinct().Count() > 20);
     }
 
+    [Theory]
+    [InlineData(20, "truncated_frame")]  // cut in the header
+    [InlineData(400, "truncated_frame")] // cut in a value
+    [InlineData(-9, "truncated_frame")]  // cut before the '!'
+    [InlineData(-5, "bad_checksum")]     // cut in the CRC: the next header ends it, as a glued telegram
+    public void A_cut_off_telegram_between_two_the_template_fits_is_quarantined_and_the_next_decoded(int cutAt, string reason)
+    {
+        var t = Telegrams(Encoding.ASCII.GetString(Capture("streams/dsmr5-basjes-stream.txt"))).Take(3).ToList();
+        string cut = t[1][..(cutAt < 0 ? t[1].Length + cutAt : cutAt)];
+        foreach (int chunk in new[] { 4096, 97 })
+        {
+            var d = DecodeText(t[0] + cut + t[1] + t[2], chunk);
+            Assert.Equal(3, d.Stats.FramesAccepted);
+            Assert.Equal(reason, Assert.Single(d.Quarantine.Rows)["reason"]);
+            AssertSameRows(t.SelectMany(x => DecodeText(x).Readings.Rows), d.Readings.Rows);
+        }
+    }
+
     [Fact]
     public void A_changed_id_or_unit_of_the_same_length_is_not_taken_from_the_template()
     {
@@ -113,7 +131,7 @@ public class P1TemplateTests
                 if (char.IsAsciiDigit(body[at])) body[at] = (char)('0' + random.Next(10));
                 break;
             case 2:
-                body[at] = ".-)(*A \n"[random.Next(8)];
+                body[at] = ".-)(*A \n/!"[random.Next(10)];
                 break;
             case 3:
                 body[at] = body[at] == 'k' ? 'M' : body[at] == '1' ? '2' : body[at];
