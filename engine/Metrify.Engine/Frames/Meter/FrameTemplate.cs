@@ -11,6 +11,12 @@ namespace Metrify.Engine.Frames.Meter;
 /// </summary>
 internal sealed class FrameTemplate
 {
+    private const byte EscapeByte = 0x1B; // SML's escape sequence is four of them
+
+    /// <summary>What a free byte may be: anything, a digit (P1 numbers), or anything but 0x1B (so that no free
+    /// byte can be part of an SML escape sequence).</summary>
+    public enum FreeBytes : byte { Any, Digits, NotEscape }
+
     private byte[] _bytes = [], _fixed = [];
 
     /// <summary>Bytes of the template; -1 when there is none.</summary>
@@ -34,12 +40,12 @@ internal sealed class FrameTemplate
     public void Free(int start, int length) => _fixed.AsSpan(start, length).Clear();
 
     /// <summary>
-    /// True when <paramref name="frame"/> has the template's length and bytes wherever they are fixed, and, with
-    /// <paramref name="digitsWhereFree"/>, a digit wherever they are free. Vectorised at the widest width the machine
+    /// True when <paramref name="frame"/> has the template's length and bytes wherever they are fixed, and wherever
+    /// they are free a byte that <paramref name="free"/> allows. Vectorised at the widest width the machine
     /// has (on ARM's 128-bit vectors too; one loop per width, as the BCL writes them: 128 bits only cost x64 2 %),
     /// the last block overlapping the one before; scalar below one vector.
     /// </summary>
-    public bool Matches(ReadOnlySpan<byte> frame, bool digitsWhereFree)
+    public bool Matches(ReadOnlySpan<byte> frame, FreeBytes free)
     {
         int length = frame.Length;
         if (length != Length) return false;
@@ -55,7 +61,8 @@ internal sealed class FrameTemplate
                 var v = Vector256.LoadUnsafe(ref f, (nuint)at);
                 var fix = Vector256.LoadUnsafe(ref m, (nuint)at);
                 differ |= (v ^ Vector256.LoadUnsafe(ref t, (nuint)at)) & fix;
-                if (digitsWhereFree) differ |= Vector256.AndNot(Vector256.GreaterThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)9)), fix);
+                if (free == FreeBytes.Digits) differ |= Vector256.AndNot(Vector256.GreaterThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)9)), fix);
+                else if (free == FreeBytes.NotEscape) differ |= Vector256.AndNot(Vector256.Equals(v, Vector256.Create(EscapeByte)), fix);
                 if (at == length - Vector256<byte>.Count) break;
             }
             return differ == Vector256<byte>.Zero;
@@ -69,7 +76,8 @@ internal sealed class FrameTemplate
                 var v = Vector128.LoadUnsafe(ref f, (nuint)at);
                 var fix = Vector128.LoadUnsafe(ref m, (nuint)at);
                 differ |= (v ^ Vector128.LoadUnsafe(ref t, (nuint)at)) & fix;
-                if (digitsWhereFree) differ |= Vector128.AndNot(Vector128.GreaterThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)9)), fix);
+                if (free == FreeBytes.Digits) differ |= Vector128.AndNot(Vector128.GreaterThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)9)), fix);
+                else if (free == FreeBytes.NotEscape) differ |= Vector128.AndNot(Vector128.Equals(v, Vector128.Create(EscapeByte)), fix);
                 if (at == length - Vector128<byte>.Count) break;
             }
             return differ == Vector128<byte>.Zero;
@@ -78,7 +86,7 @@ internal sealed class FrameTemplate
         {
             byte v = Unsafe.Add(ref f, i), fix = Unsafe.Add(ref m, i);
             if (((v ^ Unsafe.Add(ref t, i)) & fix) != 0) return false;
-            if (digitsWhereFree && fix == 0 && (uint)(v - '0') > 9) return false;
+            if (fix == 0 && (free == FreeBytes.Digits ? (uint)(v - '0') > 9 : free == FreeBytes.NotEscape && v == EscapeByte)) return false;
         }
         return true;
     }

@@ -94,7 +94,7 @@ public sealed class MeterFrameReader
             var scan = _format switch
             {
                 MeterFrameFormat.P1 => _p1.FrameFromTemplate(rest, isFinal, max) ?? P1Framer.Scan(rest, isFinal, max),
-                MeterFrameFormat.Sml => SmlFramer.Scan(rest, isFinal, max),
+                MeterFrameFormat.Sml => _sml.FrameFromTemplate(rest, max) ?? SmlFramer.Scan(rest, isFinal, max),
                 _ => DlmsFramer.Scan(rest, isFinal, max),
             };
             if (scan.Kind == FrameScanKind.NeedMore) break;
@@ -136,7 +136,7 @@ public sealed class MeterFrameReader
                 _p1.Decode(frame, marker, at, _line, _output, matched: scan.Matched);
                 break;
             case MeterFrameFormat.Sml:
-                _sml.Decode(frame, marker, at, _output, scan.Escaped);
+                _sml.Decode(frame, marker, at, _output, scan.Escaped, scan.Matched);
                 break;
             default:
                 if (_dlms!.TryDecrypt(frame, marker, out var plain, out var reason, out var detail))

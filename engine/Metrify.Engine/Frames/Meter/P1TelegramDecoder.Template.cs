@@ -28,13 +28,13 @@ public sealed partial class P1TelegramDecoder
     {
         int bang = _template.Length;
         if (!_templateFrames || bang <= 1 || bang >= data.Length || bang >= maxFrameBytes || data[bang] != '!' || data[bang - 1] != '\n'
-            || !_template.Matches(data[..bang], digitsWhereFree: true))
+            || !_template.Matches(data[..bang], FrameTemplate.FreeBytes.Digits))
             return null;
         return P1Framer.EndAt(data, bang, isFinal, maxFrameBytes) is { Kind: FrameScanKind.Frame } end ? end with { Matched = true } : null;
     }
 
     /// <summary>True when the telegram matches the template, whose split (values, header end) then stands.</summary>
-    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) => _template.Matches(t[..bang], digitsWhereFree: true);
+    private bool MatchesTemplate(ReadOnlySpan<byte> t, int bang) => _template.Matches(t[..bang], FrameTemplate.FreeBytes.Digits);
 
     /// <summary>Makes the telegram just split the template (its bytes up to the '!', the digits of each value closed
     /// by ')' marked free), and records the layout of every value that is a plain number and where the id and clock are.</summary>

@@ -17,10 +17,34 @@ public sealed partial class SmlFrameDecoder
     private int _sensorTimeAt;
     private (int MeterIdLength, long SensorTime, long SensorSeconds, int SignatureStart, int SignatureLength) _templateResult;
 
+    private int _templatePadding = -1; // the padding of the template's frame; -1: it cannot frame (see FrameFromTemplate)
+
+    /// <summary>
+    /// Frames the frame at the start of <paramref name="data"/> by the template: the start sequence, a payload the
+    /// template matches, the template frame's padding, then the end escape right where the template's was. The framer
+    /// would find that end too: the template's frame had no 1B1B1B1B anywhere between its start and end sequences,
+    /// the fixed bytes are the template's, and no free byte or padding byte may be 0x1B, so no window of four 0x1B
+    /// bytes can start before the end escape. Null when it does not fit: the caller then scans. Spares the framer's
+    /// search of every byte for escapes.
+    /// </summary>
+    internal FrameScan? FrameFromTemplate(ReadOnlySpan<byte> data, int maxFrameBytes)
+    {
+        int length = _template.Length, padding = _templatePadding;
+        if (padding < 0 || length < 0) return null;
+        int endEscape = 8 + length + padding;
+        if (endEscape + 8 > data.Length || endEscape + 4 > maxFrameBytes || !data.StartsWith(SmlFramer.Start)
+            || BinaryPrimitives.ReadUInt32LittleEndian(data[endEscape..]) != 0x1B1B1B1B || data[endEscape + 4] != 0x1A
+            || data.Slice(8 + length, padding).Contains((byte)0x1B)
+            || !_template.Matches(data.Slice(8, length), FrameTemplate.FreeBytes.NotEscape))
+            return null;
+        return new FrameScan(FrameScanKind.Frame, endEscape + 8, endEscape, Matched: true);
+    }
+
     /// <summary>Starts recording a full decode as a possible template.</summary>
     private void BeginRecording()
     {
         _template.Clear();
+        _templatePadding = -1;
         _templatable = true;
         _free.Clear();
         _messages.Clear();
@@ -44,10 +68,14 @@ public sealed partial class SmlFrameDecoder
     }
 
     /// <summary>After a full decode that landed: the payload becomes the template.</summary>
-    private void RememberTemplate(ReadOnlySpan<byte> payload, int meterIdLength, long sensorTime, long sensorSeconds, int signatureStart, int signatureLength)
+    /// <param name="framing">The frame's padding when the template may frame the next ones (no escape sequence
+    /// anywhere between its start and end sequences), else -1.</param>
+    private void RememberTemplate(ReadOnlySpan<byte> payload, int meterIdLength, long sensorTime, long sensorSeconds, int signatureStart,
+        int signatureLength, int framing)
     {
         if (!_templatable) return;
         _template.Take(payload);
+        _templatePadding = framing;
         foreach (var (start, length) in _free) _template.Free(start, length);
         _templateResult = (meterIdLength, sensorTime, sensorSeconds, signatureStart, signatureLength);
     }
@@ -57,9 +85,9 @@ public sealed partial class SmlFrameDecoder
     /// numbers read where the template had them. False when it does not match or a CRC fails (the full decode then
     /// runs, and says what is wrong).
     /// </summary>
-    private bool TryDecodeFromTemplate(ReadOnlySpan<byte> payload, long start, long end, MeterFrameOutput output)
+    private bool TryDecodeFromTemplate(ReadOnlySpan<byte> payload, long start, long end, MeterFrameOutput output, bool matched)
     {
-        if (!_template.Matches(payload, digitsWhereFree: false)) return false;
+        if (!matched && !_template.Matches(payload, FrameTemplate.FreeBytes.Any)) return false;
         foreach (var (messageStart, crcAt) in _messages)
         {
             var r = new SmlReader(payload) { Position = crcAt };

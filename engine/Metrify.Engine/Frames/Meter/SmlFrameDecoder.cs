@@ -45,7 +45,8 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
     private readonly HashSet<string> _kermitMeters = new(options.KermitMeters, StringComparer.Ordinal);
 
     /// <param name="escaped">The framer saw escaped sequences in the payload; without them it is read in place.</param>
-    public void Decode(ReadOnlySpan<byte> frame, int endEscape, long sourceOffset, MeterFrameOutput output, bool escaped = true)
+    /// <param name="matched">The frame was framed by <see cref="FrameFromTemplate"/>: its payload matches the template.</param>
+    public void Decode(ReadOnlySpan<byte> frame, int endEscape, long sourceOffset, MeterFrameOutput output, bool escaped = true, bool matched = false)
     {
         int padding = frame[endEscape + 5];
         var crcRegion = frame[..(endEscape + 6)];
@@ -68,7 +69,7 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
         }
         var payload = escaped ? Unescape(frame[8..endEscape]) : frame[8..endEscape];
         payload = payload[..^padding];
-        if (!kermit && TryDecodeFromTemplate(payload, sourceOffset, sourceOffset + frame.Length, output)) return;
+        if (!kermit && TryDecodeFromTemplate(payload, sourceOffset, sourceOffset + frame.Length, output, matched && padding == _templatePadding)) return;
         BeginRecording();
 
         var meterId = _meterId.AsSpan();
@@ -130,7 +131,9 @@ public sealed partial class SmlFrameDecoder(MeterFrameOptions options)
                 $"CRC matches CRC-16/KERMIT, but meter {System.Text.Encoding.ASCII.GetString(_meterId, 0, meterIdLength)} is not in Frames:KermitMeters", 0);
             return;
         }
-        if (!kermit) RememberTemplate(payload, meterIdLength, sensorTime, sensorSeconds, listSignatureStart, listSignatureLength);
+        if (!kermit)
+            RememberTemplate(payload, meterIdLength, sensorTime, sensorSeconds, listSignatureStart, listSignatureLength,
+                !escaped && frame[8..endEscape].IndexOf(SmlFramer.Escape) < 0 ? padding : -1);
         Emit(payload, _meterId.AsSpan(0, meterIdLength), sensorTime, sensorSeconds, listSignatureStart, listSignatureLength,
             sourceOffset, sourceOffset + frame.Length, output);
     }

@@ -47,6 +47,11 @@ public static class SmlFramer
             if (next == EscapeWord) { pos = e + 8; escaped = true; continue; } // an escaped 1B1B1B1B in the payload
             if ((next >> 24) == 0x1A) return new FrameScan(FrameScanKind.Frame, e + 8, e, Escaped: escaped);
             if (next == VersionWord) return new FrameScan(FrameScanKind.Broken, e, 0, QuarantineReason.TruncatedFrame);
+            // An unknown escape. A frame cut off inside its end escape runs into the next frame's start sequence
+            // ("1B1B" then "1B1B1B1B 01010101"): the broken part ends where that start begins, which is kept.
+            int restart = data.Slice(e + 1, Math.Min(data.Length - e - 1, 14)).IndexOf(Start);
+            if (restart >= 0) return new FrameScan(FrameScanKind.Broken, e + 1 + restart, 0, QuarantineReason.TruncatedFrame);
+            if (e + 15 > data.Length && !isFinal) { pos = e; break; }
             return new FrameScan(FrameScanKind.Broken, e + 8, 0, QuarantineReason.MalformedFrame);
         }
         if (data.Length >= maxFrameBytes)
