@@ -32,7 +32,7 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         public int DataLength;
     }
 
-    private readonly ColumnPointers[] _pointers; // pinned (pinned object heap): row writers hold a raw pointer to it
+    private readonly ColumnPointers[] _pointers; // pinned (pinned object heap), so _columns, which row writers hold, stays valid
     private readonly ColumnPointers* _columns;
 
     public ColumnBatch(TableSpec table, int capacity, NativeBufferPool? memory = null)
@@ -66,7 +66,7 @@ public sealed unsafe partial class ColumnBatch : IDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ref ColumnPointers Pointers(int column) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_pointers), column);
+    private ref ColumnPointers Pointers(int column) => ref _columns[column];
 
     public TableSpec Table { get; }
     public int Capacity { get; }

@@ -15,7 +15,7 @@ public enum FrameScanKind : byte
 /// <summary>What a framer found at the start of the data it was given.</summary>
 /// <param name="Marker">For a frame: the index of its end marker (P1 '!', SML end escape).</param>
 /// <param name="Escaped">For an SML frame: its payload holds escaped sequences (most do not, and are not copied).</param>
-/// <param name="Matched">For a P1 telegram: it was framed by matching the decoder's template, which need not be matched again.</param>
+/// <param name="Matched">The frame was framed by matching its decoder's template (P1, SML), which need not be matched again.</param>
 public readonly record struct FrameScan(FrameScanKind Kind, int Length, int Marker = 0, QuarantineReason Reason = default,
     bool Escaped = false, bool Matched = false)
 {
