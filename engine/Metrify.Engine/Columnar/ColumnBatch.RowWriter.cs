@@ -34,26 +34,20 @@ public sealed unsafe partial class ColumnBatch
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void SetDouble(int column, double value)
-        {
-            var p = _columns + column;
-            ((double*)p->Values)[_row] = value;
-            if (p->Validity != null) p->Validity[_row >> 3] |= (byte)(1 << (_row & 7));
-        }
+        public void SetDouble(int column, double value) => Set(column, value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void SetInt64(int column, long value)
-        {
-            var p = _columns + column;
-            ((long*)p->Values)[_row] = value;
-            if (p->Validity != null) p->Validity[_row >> 3] |= (byte)(1 << (_row & 7));
-        }
+        public void SetInt64(int column, long value) => Set(column, value);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void SetInt32(int column, int value)
+        public void SetInt32(int column, int value) => Set(column, value);
+
+        /// <summary>A fixed-width value of the column's width, and its validity bit when the column is nullable.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Set<T>(int column, T value) where T : unmanaged
         {
             var p = _columns + column;
-            ((int*)p->Values)[_row] = value;
+            ((T*)p->Values)[_row] = value;
             if (p->Validity != null) p->Validity[_row >> 3] |= (byte)(1 << (_row & 7));
         }
 
