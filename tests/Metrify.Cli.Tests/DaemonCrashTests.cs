@@ -132,7 +132,16 @@ public class KafkaCrashTests
         {
             using var daemon = new DaemonProcess(config, dir);
             daemon.WaitUntilStarted(TimeSpan.FromSeconds(20));
-            Thread.Sleep(random.Next(2000, 6000)); // joining the group takes about 3 s: some kills come before, most after
+            // Every fourth life is killed at a random moment while it joins the group (about 3 s, longer on a busy
+            // host); the others at a random moment after their partitions were assigned, while they consume.
+            if (life % 4 == 3) Thread.Sleep(random.Next(200, 3000));
+            else
+            {
+                var joining = System.Diagnostics.Stopwatch.StartNew();
+                while (!daemon.Output.Contains(" assigned ", StringComparison.Ordinal) && joining.Elapsed < TimeSpan.FromSeconds(30))
+                    Thread.Sleep(50);
+                Thread.Sleep(random.Next(0, 3000));
+            }
             daemon.Kill();
             log.AppendLine($"--- life {life}").Append(daemon.Output);
             if (daemon.Output.Contains(" assigned ", StringComparison.Ordinal)) working++;
