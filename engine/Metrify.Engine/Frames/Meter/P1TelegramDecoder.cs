@@ -24,7 +24,9 @@ public sealed partial class P1TelegramDecoder
         public bool Unparsed;
         // The layout of a plain number (see Layout): valid while the telegram matches the one it was taken from.
         public bool Number, Negative;
-        public bool PlainText, NeverNumber; // can never parse as a number, a timestamp or hex text (see Layout)
+        // What its fixed bytes rule out (see ClassifyText): NeverNumber, never a number; PlainText, never a number, a
+        // timestamp or hex text either, so it is kept as sent.
+        public bool PlainText, NeverNumber;
         public byte IntDigits, FracDigits, Exponent;
         public MeterUnit Unit;
         public int IntEnd;

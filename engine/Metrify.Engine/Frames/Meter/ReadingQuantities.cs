@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Frames.Meter;
@@ -75,7 +76,7 @@ public static class ReadingQuantities
 
     /// <summary>Stages a value; signed powers go to import (≥ 0) or export (&lt; 0) as a positive number. Returns false
     /// when the column already has a value from this frame (the duplicate then goes to registers).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Stage(MeterFrameOutput output, int column, double value)
     {
         if (column < -1)
