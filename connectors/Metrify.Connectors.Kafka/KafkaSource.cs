@@ -35,7 +35,7 @@ public interface IKafkaSourceObserver
 /// written twice whatever moment the process died at. The ledger lives in the lake, so whichever daemon of the
 /// group gets the partition resumes it the same way.
 /// </summary>
-public sealed class KafkaSource
+public sealed partial class KafkaSource
 {
     private readonly KafkaOptions _options;
     private readonly Ingestor _ingestor;
@@ -86,6 +86,7 @@ public sealed class KafkaSource
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _log.LogWarning("librdkafka: {Message}", m.Message); })
             .Build();
         _consumer = consumer;
+        _publisher = new ChunkPublisher(this);
         consumer.Subscribe(_options.Topics.Select(t => t.Name));
         _log.LogInformation("consuming {Topics} as group {Group} from {Servers}", string.Join(", ", _options.Topics.Select(t => t.Name)),
             _options.GroupId, _options.BootstrapServers);
@@ -116,6 +117,7 @@ public sealed class KafkaSource
                         }
                 }
                 if (message is not null) Handle(message);
+                TakeOutcomes();
                 if (tick.ElapsedMilliseconds >= 100)
                 {
                     tick.Restart();
@@ -128,6 +130,9 @@ public sealed class KafkaSource
             // Shutdown: what is open is published and committed, then the group is left (which revokes nothing
             // more: every chunk is closed already).
             foreach (var state in _partitions.Values.ToList()) Roll(state, "shutdown");
+            Drain();
+            _publisher.Dispose();
+            _publisher = null;
             try { consumer.Close(); }
             catch (KafkaException e) { _log.LogWarning("kafka: leaving the group failed: {Reason}", e.Error.Reason); }
             foreach (var state in _partitions.Values) state.Chunk?.Dispose();
@@ -138,7 +143,8 @@ public sealed class KafkaSource
 
     private void Handle(ConsumeResult<Ignore, ReusedValue> message)
     {
-        if (!_partitions.TryGetValue(message.TopicPartition, out var state) || state.Fenced) return;
+        // Stopped: a chunk of the partition failed; it is read again from there once the failure is acted on.
+        if (!_partitions.TryGetValue(message.TopicPartition, out var state) || state.Fenced || state.Stopped) return;
         long offset = message.Offset.Value;
         var value = _value.Span;
         while (state.Replays.Count > 0)
@@ -148,23 +154,57 @@ public sealed class KafkaSource
             if (offset <= replay.Last)
             {
                 state.Chunk ??= _ingestor.OpenChunk(state.Source, replay.First, replay.ClockMicros);
-                state.Chunk.Append(value, offset);
+                if (!Append(state, value, offset)) return;
                 if (offset == replay.Last) FinishReplay(state, replay);
                 return;
             }
             FinishReplay(state, replay); // the replay's last messages are gone from the topic
         }
         if (state.Next is long next && offset < next) return; // recorded in the ledger: in the lake already
-        if (state.Chunk is null || _ingestor.IsShortOfMemory(state.Source)) MakeRoom(state);
+        if (state.Chunk is null || _ingestor.IsShortOfMemory(state.Source))
+        {
+            int unwinds = state.Unwinds;
+            MakeRoom(state);
+            // Waiting for the publisher acted on a failure of this partition: it is read again from there.
+            if (state.Unwinds != unwinds || state.Stopped || state.Fenced) return;
+        }
         if (state.Chunk is null)
         {
             state.Chunk = _ingestor.OpenChunk(state.Source, offset);
             state.OpenedAt = Environment.TickCount64;
         }
-        state.Chunk.Append(value, offset);
+        if (!Append(state, value, offset)) return;
         state.AddTimestamp(message.Message.Timestamp.UnixTimestampMs);
         state.Next = offset + 1;
         if (state.Chunk.Bytes >= _options.RollBytes) Roll(state, "size");
+    }
+
+    /// <summary>Decodes a message into the partition's open chunk; false if the lake failed meanwhile (a writer
+    /// hands on its encoder's failure), and the partition is read again from the chunk's start.</summary>
+    private bool Append(PartitionState state, ReadOnlySpan<byte> value, long offset)
+    {
+        var chunk = state.Chunk!;
+        try
+        {
+            chunk.Append(value, offset);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            FailedWhileDecoding(state, chunk, e);
+            return false;
+        }
+    }
+
+    /// <summary>The lake failed while this thread wrote the chunk: it is undone, and the partition is read again
+    /// from its first message, unless a failure of an earlier chunk still being published took it back further.</summary>
+    private void FailedWhileDecoding(PartitionState state, StreamChunk chunk, Exception e)
+    {
+        if (state.Chunk == chunk) state.Chunk = null;
+        chunk.Dispose();
+        int unwinds = state.Unwinds;
+        Drain();
+        if (state.Unwinds == unwinds) Failed(state, chunk.First, e);
     }
 
     /// <summary>When the tables' batch budget runs short, publishes the biggest other open chunks first: one thread
@@ -175,8 +215,13 @@ public sealed class KafkaSource
         {
             var biggest = _partitions.Values.Where(s => s != forState && s.Chunk is not null && s.Replays.Count == 0)
                 .MaxBy(s => s.Chunk!.Bytes);
-            if (biggest is null) return; // only this chunk is open: its writers flush to the encoders as files do
-            Roll(biggest, "memory budget");
+            if (biggest is not null) Roll(biggest, "memory budget");
+            else if (_publisher!.Pending > 0)
+            {
+                _publisher.WaitBelow(_publisher.Pending); // rolled chunks free their batches once published
+                TakeOutcomes();
+            }
+            else return; // only this chunk is open: its writers flush to the encoders as files do
         }
     }
 
@@ -197,7 +242,7 @@ public sealed class KafkaSource
         _observer.SeriesState("kafka", series, bytes);
     }
 
-    /// <summary>Publishes the partition's open chunk, then marks its offsets done.</summary>
+    /// <summary>Hands the partition's open chunk to the publisher; its offsets are stored once it is in the lake.</summary>
     private void Roll(PartitionState state, string why)
     {
         var chunk = state.Chunk;
@@ -208,36 +253,26 @@ public sealed class KafkaSource
             chunk.Dispose(); // a replay is published whole or not at all; the next owner replays it again
             return;
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        ChunkOutcome outcome;
         try
         {
-            outcome = _ingestor.PublishChunk(chunk);
+            chunk.EndDecoding(); // here: the checks see this chunk's last rows before the next chunk's first
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Failed(state, chunk.First, e);
+            FailedWhileDecoding(state, chunk, e);
             return;
         }
-        finally
+        _publisher!.Enqueue(new Rolled(state, chunk, why, state.TakeTimestamps()));
+        if (_publisher.Pending >= MaxPendingChunks)
         {
-            chunk.Dispose();
+            _publisher.WaitBelow(MaxPendingChunks / 2);
+            TakeOutcomes();
         }
-        if (outcome.Fenced)
-        {
-            Fence(state, chunk.First);
-            return;
-        }
-        _backoff = TimeSpan.Zero;
-        MarkDone(state, chunk.Last + 1);
-        _observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, outcome.Result!, clock.Elapsed, state.Timestamps);
-        state.ClearTimestamps();
-        _log.LogDebug("published {Source} offsets {First}-{Last} ({Why}): {Rows} rows, {Files} files",
-            state.Source.Name, chunk.First, chunk.Last, why, outcome.Result!.Stats.Rows, outcome.Result.Files.Count);
     }
 
     private void FinishReplay(PartitionState state, ChunkEntry replay)
     {
+        Drain(); // the ledger is written by one thread at a time
         var chunk = state.Chunk;
         state.Chunk = null;
         state.Replays.Dequeue();
@@ -279,6 +314,12 @@ public sealed class KafkaSource
     /// </summary>
     private void MarkDone(PartitionState state, long next)
     {
+        StoreOffset(state, next);
+        _ingestor.ForgetChunks(state.Source, next);
+    }
+
+    private void StoreOffset(PartitionState state, long next)
+    {
         try
         {
             _consumer!.StoreOffset(new TopicPartitionOffset(state.Topic, next));
@@ -287,7 +328,6 @@ public sealed class KafkaSource
         {
             _log.LogWarning("{Source}: storing offset {Offset} failed: {Reason}", state.Source.Name, next, e.Error.Reason);
         }
-        _ingestor.ForgetChunks(state.Source, next);
     }
 
     /// <summary>The lake could not take the chunk: its messages are read again, after a pause that doubles from
@@ -358,11 +398,12 @@ public sealed class KafkaSource
     private void Revoked(List<TopicPartitionOffset> partitions)
     {
         foreach (var tpo in partitions)
+            if (_partitions.TryGetValue(tpo.TopicPartition, out var state) && !state.Fenced) Roll(state, "revoked");
+        Drain(); // published (or failed) before the group hands them on
+        foreach (var tpo in partitions)
         {
-            if (!_partitions.TryGetValue(tpo.TopicPartition, out var state)) continue;
-            if (!state.Fenced) Roll(state, "revoked");
+            if (!_partitions.Remove(tpo.TopicPartition, out var state)) continue;
             state.Chunk?.Dispose();
-            _partitions.Remove(tpo.TopicPartition);
         }
         AssignedPartitions = _partitions.Count;
         _log.LogInformation("revoked {Partitions}", string.Join(", ", partitions.Select(p => $"{p.Topic}/{p.Partition.Value}")));
@@ -372,6 +413,9 @@ public sealed class KafkaSource
     /// the open chunks are dropped; the new owner reads them from the ledger's end.</summary>
     private void Lost(List<TopicPartitionOffset> partitions)
     {
+        foreach (var tpo in partitions)
+            if (_partitions.TryGetValue(tpo.TopicPartition, out var state)) state.Dropped = state.Stopped = true;
+        Drain(); // the publisher skips their rolled chunks; they are undone with the open ones
         foreach (var tpo in partitions)
         {
             if (!_partitions.Remove(tpo.TopicPartition, out var state)) continue;
@@ -394,6 +438,15 @@ public sealed class KafkaSource
         public long? Next;
         public Queue<ChunkEntry> Replays = new();
         public bool Fenced;
+        /// <summary>A chunk failed or was fenced: the publisher skips the partition's later chunks (set by the
+        /// publisher thread, cleared by the consumer thread once it has undone them).</summary>
+        public volatile bool Stopped;
+        /// <summary>Lost to another member: its unpublished chunks are undone and nothing is resumed.</summary>
+        public bool Dropped;
+        /// <summary>How often unpublished chunks were undone (a failure acted on).</summary>
+        public int Unwinds;
+        /// <summary>Rolled chunks that came back unpublished, oldest first, until they are undone.</summary>
+        public readonly List<Outcome> Unpublished = [];
         /// <summary>Where the ledger says the lake ends, to store as the partition's offset once it is assigned (a
         /// crash after a publish leaves the committed offset behind; with no new messages nothing else would move it).</summary>
         public long? StoreOnAssign;
@@ -407,6 +460,14 @@ public sealed class KafkaSource
         }
 
         public void ClearTimestamps() => _count = 0;
+
+        /// <summary>The open chunk's message timestamps, handed over with the chunk.</summary>
+        public long[] TakeTimestamps()
+        {
+            var taken = _timestamps.AsSpan(0, _count).ToArray();
+            _count = 0;
+            return taken;
+        }
     }
 
     /// <summary>A value deserializer that copies each message into one reused buffer instead of a new array: the

@@ -62,13 +62,19 @@ public class KafkaSourceTests
     internal static void RunUntil(KafkaSource source, Func<bool> done)
     {
         using var stop = new CancellationTokenSource();
-        var thread = new Thread(() => source.Run(stop.Token)) { IsBackground = true };
+        Exception? died = null;
+        var thread = new Thread(() =>
+        {
+            try { source.Run(stop.Token); }
+            catch (Exception e) { died = e; }
+        }) { IsBackground = true };
         thread.Start();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             while (!done())
             {
+                if (died is not null) throw new InvalidOperationException("the source stopped with an error", died);
                 if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("the source did not get there within a minute");
                 Thread.Sleep(500);
             }
@@ -110,6 +116,71 @@ public class KafkaSourceTests
         }
         Assert.Equal(before, Directory.EnumerateFiles(lake, "*.parquet", SearchOption.AllDirectories).Count());
         Assert.Equal(40 * 96, Count(lake, "SELECT count(*) FROM readings"));
+    }
+
+    /// <summary>Counts the failures the source reports.</summary>
+    private sealed class FailureCounter : IKafkaSourceObserver
+    {
+        private int _failures;
+        public int Failures => Volatile.Read(ref _failures);
+        public void Published(string topic, int partition, IngestResult result, TimeSpan commitLatency, ReadOnlySpan<long> producedAtMs) { }
+        public void Lag(string topic, int partition, long lag) { }
+        public void Failed(string topic, Exception error) => Interlocked.Increment(ref _failures);
+        public void MemoryInUse(long bytes) { }
+        public void SeriesState(string source, int series, long bytes) { }
+    }
+
+    [Theory]
+    [InlineData("data")]   // the failure reaches the consumer thread: a writer hands on its encoder's error
+    [InlineData("ledger")] // it reaches the publisher's thread, with later chunks of the partition queued behind
+    public void A_lake_that_fails_mid_stream_gets_every_message_once_when_it_is_back(string where)
+    {
+        using var cluster = new MockCluster();
+        var lake = Path.Combine(TempDir(), "lake");
+        const int meters = 1000;
+        var messages = Readings(meters, perMeter: 192, perMessage: 8); // two days, 24 messages a meter, 17 MB
+        var day1 = messages.Where((_, i) => i % 24 < 12).ToList();
+        var day2 = messages.Where((_, i) => i % 24 >= 12).ToList();
+        cluster.Produce("failing", day1);
+        // A file where the second day's folder must go (every chunk with a row of that day fails), or where the
+        // topic's ledger is (every chunk fails to be recorded).
+        var blocker = where == "data" ? Path.Combine(lake, "readings", "date=2026-03-02")
+            : Path.Combine(LakePaths.LedgerDirectory(lake), "streams", "kafka", "failing");
+        var observer = new FailureCounter();
+        int phase = 0;
+        using (var ingestor = NewIngestor(lake))
+        {
+            // Chunks of 1 MB: several of a partition wait for the publisher when the first of them fails.
+            var options = Options(cluster.BootstrapServers, "failing", "g6") with { RollBytes = 1 << 20 };
+            var source = new KafkaSource(options, ingestor, observer, NullLogger.Instance);
+            RunUntil(source, () =>
+            {
+                Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss.f} phase {phase} failures {observer.Failures} count {Count(lake, "SELECT count(*) FROM readings")}");
+                switch (phase)
+                {
+                    case 0 when Count(lake, "SELECT count(*) FROM readings") >= meters * 96:
+                        if (where == "ledger") Directory.Move(blocker, blocker + ".away");
+                        File.WriteAllText(blocker, "not a folder");
+                        cluster.Produce("failing", day2);
+                        phase = 1;
+                        return false;
+                    case 1 when observer.Failures >= 2:
+                        File.Delete(blocker); // the disk is back
+                        if (where == "ledger") Directory.Move(blocker + ".away", blocker);
+                        phase = 2;
+                        return false;
+                    case 2:
+                        return Count(lake, "SELECT count(*) FROM readings") >= meters * 192;
+                    default:
+                        return false;
+                }
+            });
+        }
+        // Every reading once, none of them taken for a duplicate of itself (the failed chunks' checks were undone).
+        Assert.Equal(meters * 192, Count(lake, "SELECT count(*) FROM readings"));
+        Assert.Equal(meters * 192, Count(lake, "SELECT count(DISTINCT (meter_id, reading_timestamp)) FROM readings"));
+        Assert.Equal(0, Count(lake, "SELECT count(*) FROM readings WHERE quality_flags <> 0"));
+        Assert.Equal(messages.Count, cluster.Committed("g6", "failing").Sum());
     }
 
     [Fact]

@@ -113,13 +113,23 @@ public sealed class StreamChunk : IDisposable
     /// <summary>The stream position of the message holding chunk byte <paramref name="at"/>.</summary>
     internal long PositionAt(long at) => Locate(at).Position;
 
+    /// <summary>Decodes what is left: the last partial batch goes through the checks and to the writers. Call it on
+    /// the thread that appended, before another thread publishes the chunk, so that the series checks see every
+    /// row of this chunk before any row of the next.</summary>
+    public void EndDecoding()
+    {
+        if (_completed) return;
+        _completed = true;
+        if (_decoder is not null) _decoder.Complete();
+        else _frames!.Complete();
+    }
+
     /// <summary>Finishes decoding and encoding; every file is closed, still under its temporary name.</summary>
     internal (List<WrittenFile> Files, DecodeStats Stats, FrameStats? Frames) Complete()
     {
-        _completed = true;
+        EndDecoding();
         if (_decoder is not null)
         {
-            _decoder.Complete();
             // Every writer finishes its files on its own threads at once; then they are collected.
             _writer!.BeginComplete();
             _quarantineWriter!.BeginComplete();
@@ -129,9 +139,8 @@ public sealed class StreamChunk : IDisposable
             _files.AddRange(_aggregates!.Complete());
             return (_files, Ingestor.WithChecks(_decoder.Stats, _checked), null);
         }
-        _frames!.Complete();
         _files = _frameSinks!.Complete();
-        return (_files, Ingestor.WithChecks(Ingestor.ToDecodeStats(_frames.Stats), _frameSinks.ReadingChecks), _frames.Stats);
+        return (_files, Ingestor.WithChecks(Ingestor.ToDecodeStats(_frames!.Stats), _frameSinks.ReadingChecks), _frames.Stats);
     }
 
     /// <summary>The chunk is in the lake: the series checks' changes stand.</summary>

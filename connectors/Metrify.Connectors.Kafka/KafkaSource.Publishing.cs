@@ -1,0 +1,197 @@
+using System.Runtime.ExceptionServices;
+using Metrify.Engine.Pipeline;
+using Microsoft.Extensions.Logging;
+
+namespace Metrify.Connectors.Kafka;
+
+public sealed partial class KafkaSource
+{
+    /// <summary>A rolled chunk on its way into the lake, with the Kafka timestamps of its messages.</summary>
+    private sealed record Rolled(PartitionState State, StreamChunk Chunk, string Why, long[] Timestamps);
+
+    /// <summary>What became of a rolled chunk. Not published (<see cref="Published"/> false): it failed
+    /// (<see cref="Error"/>), was fenced, or was skipped because an earlier chunk of its partition failed or was
+    /// fenced; its series changes are undone by the consumer thread, newest chunk first.</summary>
+    private sealed record Outcome(Rolled Job, bool Published, bool Fenced, Exception? Error);
+
+    /// <summary>
+    /// Publishes rolled chunks on a thread of its own, in the order they were rolled, while the consumer thread
+    /// decodes the next messages: closing a chunk's files, hashing and flushing them and writing its ledger entry
+    /// takes tens of milliseconds, and four partitions roll together every <c>RollSeconds</c>. Per partition the
+    /// ledger still gets one chunk after the other, and the offset is stored only after its chunk is in the lake.
+    /// Once a chunk of a partition fails or is fenced, that partition's later chunks are skipped, not published:
+    /// the consumer thread undoes them all and reads the partition again from the failed chunk.
+    /// </summary>
+    private sealed class ChunkPublisher : IDisposable
+    {
+        private readonly KafkaSource _source;
+        private readonly Queue<Rolled> _queue = new();
+        private readonly Queue<Outcome> _outcomes = new();
+        private readonly Thread _thread;
+        private bool _busy, _stopping;
+
+        public ChunkPublisher(KafkaSource source)
+        {
+            _source = source;
+            _thread = new Thread(Run) { Name = "metrify-publish", IsBackground = true };
+            _thread.Start();
+        }
+
+        /// <summary>Chunks rolled and not yet published (queued or being published).</summary>
+        public int Pending
+        {
+            get { lock (_queue) return _queue.Count + (_busy ? 1 : 0); }
+        }
+
+        public void Enqueue(Rolled job)
+        {
+            lock (_queue)
+            {
+                _queue.Enqueue(job);
+                Monitor.PulseAll(_queue);
+            }
+        }
+
+        /// <summary>Waits until fewer than <paramref name="limit"/> chunks are pending (0: until all are done).</summary>
+        public void WaitBelow(int limit)
+        {
+            lock (_queue)
+                while (_queue.Count + (_busy ? 1 : 0) > Math.Max(0, limit - 1)) Monitor.Wait(_queue);
+        }
+
+        public bool TryTake(out Outcome outcome)
+        {
+            lock (_queue) return _outcomes.TryDequeue(out outcome!);
+        }
+
+        private void Run()
+        {
+            while (true)
+            {
+                Rolled job;
+                lock (_queue)
+                {
+                    while (_queue.Count == 0 && !_stopping) Monitor.Wait(_queue);
+                    if (_queue.Count == 0) return;
+                    job = _queue.Dequeue();
+                    _busy = true;
+                }
+                var outcome = Publish(job);
+                lock (_queue)
+                {
+                    _outcomes.Enqueue(outcome);
+                    _busy = false;
+                    Monitor.PulseAll(_queue);
+                }
+            }
+        }
+
+        private Outcome Publish(Rolled job)
+        {
+            var state = job.State;
+            if (state.Stopped) return new Outcome(job, false, false, null);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                var result = _source._ingestor.PublishChunk(job.Chunk);
+                if (result.Fenced)
+                {
+                    state.Stopped = true;
+                    return new Outcome(job, false, true, null);
+                }
+                job.Chunk.Dispose();
+                // The ledger is written on this thread only (the consumer thread waits for it to be idle first).
+                _source._ingestor.ForgetChunks(state.Source, job.Chunk.Last + 1);
+                _source._observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, result.Result!, clock.Elapsed, job.Timestamps);
+                _source._log.LogDebug("published {Source} offsets {First}-{Last} ({Why}): {Rows} rows, {Files} files",
+                    state.Source.Name, job.Chunk.First, job.Chunk.Last, job.Why, result.Result!.Stats.Rows, result.Result.Files.Count);
+                return new Outcome(job, true, false, null);
+            }
+            catch (Exception e)
+            {
+                state.Stopped = true;
+                return new Outcome(job, false, false, e);
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_queue)
+            {
+                _stopping = true;
+                Monitor.PulseAll(_queue);
+            }
+            _thread.Join();
+        }
+    }
+
+    private ChunkPublisher? _publisher;
+
+    /// <summary>At most this many rolled chunks wait for the publisher: past it the consumer waits (backpressure
+    /// beyond what the memory budget already applies).</summary>
+    private const int MaxPendingChunks = 16;
+
+    /// <summary>
+    /// Acts on what the publisher finished (consumer thread): stores the offsets of published chunks; for a
+    /// partition whose chunk failed or was fenced, waits for the publisher to skip its later chunks, undoes them
+    /// and the open chunk, newest first, then resumes it from the ledger (failed) or stops reading it (fenced).
+    /// </summary>
+    private void TakeOutcomes()
+    {
+        if (_publisher is null) return;
+        var stopped = Take(null);
+        if (stopped is null) return;
+        _publisher.WaitBelow(0); // every later chunk of a stopped partition comes back before anything is undone
+        stopped = Take(stopped);
+        foreach (var state in stopped!) Unwind(state);
+    }
+
+    private List<PartitionState>? Take(List<PartitionState>? stopped)
+    {
+        while (_publisher!.TryTake(out var outcome))
+        {
+            var state = outcome.Job.State;
+            if (outcome.Published)
+            {
+                if (!state.Dropped && !state.Fenced) StoreOffset(state, outcome.Job.Chunk.Last + 1);
+                _backoff = TimeSpan.Zero;
+                continue;
+            }
+            state.Unpublished.Add(outcome);
+            if (!(stopped ??= []).Contains(state)) stopped.Add(state);
+        }
+        return stopped;
+    }
+
+    /// <summary>Undoes a stopped partition's unpublished chunks (the open one first, then the rolled ones, newest
+    /// first, so each series gets back the state it had before the first of them) and acts on the first one's fate.</summary>
+    private void Unwind(PartitionState state)
+    {
+        var first = state.Unpublished[0];
+        state.Unwinds++;
+        state.Chunk?.Dispose();
+        state.Chunk = null;
+        state.ClearTimestamps();
+        for (int i = state.Unpublished.Count - 1; i >= 0; i--) state.Unpublished[i].Job.Chunk.Dispose();
+        state.Unpublished.Clear();
+        if (state.Dropped) return; // lost: the new owner reads it from the ledger's end
+        if (first.Fenced)
+        {
+            Fence(state, first.Job.Chunk.First);
+            return;
+        }
+        if (first.Error is not (IOException or UnauthorizedAccessException))
+            ExceptionDispatchInfo.Capture(first.Error!).Throw(); // a bug, not the lake: as if it had been thrown here
+        state.Stopped = false;
+        Failed(state, first.Job.Chunk.First, first.Error);
+    }
+
+    /// <summary>Waits until every rolled chunk is published (or failed) and acted on: before the ledger is read or
+    /// written on this thread, and before a partition is given up.</summary>
+    private void Drain()
+    {
+        if (_publisher is null) return;
+        _publisher.WaitBelow(0);
+        TakeOutcomes();
+    }
+}
