@@ -50,6 +50,11 @@ public sealed record KafkaOptions
     /// <summary>... or has taken in this many bytes.</summary>
     public long RollBytes { get; init; } = 128L << 20;
 
+    /// <summary>Consumers this daemon runs in the group, each on a thread of its own with the partitions Kafka gives
+    /// it: decoding and checking a partition's messages is one thread's work, so one consumer keeps one core busy.
+    /// More consumers than partitions leaves some idle.</summary>
+    public int Consumers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+
     /// <summary>librdkafka settings passed through as they are: <c>security.protocol</c>, <c>sasl.*</c>,
     /// <c>ssl.*</c>, <c>session.timeout.ms</c>, <c>group.instance.id</c>, ...</summary>
     public Dictionary<string, string> Properties { get; init; } = new();
@@ -91,6 +96,7 @@ public sealed record KafkaOptions
         }
         if (Topics.Select(t => t.Name).Distinct().Count() != Topics.Length) yield return "Kafka:Topics: a topic is listed twice.";
         if (RollSeconds is < 0.1 or > 86400 || double.IsNaN(RollSeconds)) yield return $"Kafka:RollSeconds must be between 0.1 and 86400 (is {RollSeconds}).";
+        if (Consumers is < 1 or > 64) yield return $"Kafka:Consumers must be between 1 and 64 (is {Consumers}).";
         if (RollBytes < 1 << 20) yield return $"Kafka:RollBytes must be at least 1048576 (is {RollBytes}).";
         foreach (var key in Properties.Keys.Where(k => k is "enable.auto.commit" or "enable.auto.offset.store" or "auto.commit.interval.ms" or "group.id" or "bootstrap.servers"))
             yield return $"Kafka:Properties: '{key}' is managed by Metrify (offsets are committed only after the lake has the data); remove it.";

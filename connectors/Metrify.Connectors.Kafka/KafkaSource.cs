@@ -47,8 +47,12 @@ public sealed partial class KafkaSource
     private TimeSpan _backoff = TimeSpan.Zero;
     private long _pausedUntil;
 
-    public KafkaSource(KafkaOptions options, Ingestor ingestor, IKafkaSourceObserver? observer, ILogger log)
+    private readonly int _number;
+
+    /// <param name="consumer">Which of the daemon's <see cref="KafkaOptions.Consumers"/> this is (its client id's suffix).</param>
+    public KafkaSource(KafkaOptions options, Ingestor ingestor, IKafkaSourceObserver? observer, ILogger log, int consumer = 1)
     {
+        _number = consumer;
         var problems = options.Validate().ToList();
         if (problems.Count > 0) throw new OperatorException(problems[0]);
         if (!options.Enabled) throw new OperatorException("Kafka:BootstrapServers must be set.");
@@ -74,9 +78,11 @@ public sealed partial class KafkaSource
             EnableAutoOffsetStore = false, // ...and only that: an offset is stored after its chunk is in the lake
             AutoOffsetReset = AutoOffsetReset.Earliest, // a new group reads everything: an ingest never skips data
             EnablePartitionEof = false,
-            ClientId = $"metrify-{Environment.MachineName}-{Environment.ProcessId}",
+            ClientId = $"metrify-{Environment.MachineName}-{Environment.ProcessId}-{_number}",
         };
         foreach (var (key, value) in _options.Properties) config.Set(key, value);
+        // Static membership names one member: each consumer of the daemon is one.
+        if (_options.Consumers > 1 && config.GroupInstanceId is { Length: > 0 } instance) config.GroupInstanceId = $"{instance}-{_number}";
         using var consumer = new ConsumerBuilder<Ignore, ReusedValue>(config)
             .SetValueDeserializer(_value)
             .SetPartitionsAssignedHandler((_, partitions) => Assigned(partitions))
@@ -131,6 +137,7 @@ public sealed partial class KafkaSource
             // more: every chunk is closed already).
             foreach (var state in _partitions.Values.ToList()) Roll(state, "shutdown");
             Drain();
+            CommitNow(_partitions.Values);
             _publisher.Dispose();
             _publisher = null;
             try { consumer.Close(); }
@@ -318,6 +325,27 @@ public sealed partial class KafkaSource
         _ingestor.ForgetChunks(state.Source, next);
     }
 
+    /// <summary>
+    /// Commits where the lake ends for these partitions, synchronously: before they are given up (revoked, or the
+    /// daemon stops), so that the next owner and the lag metrics start from there. The background commit does not
+    /// promise to run between the last store and the hand-over, and a member of a daemon with several consumers
+    /// gives partitions to its sibling while the process keeps running.
+    /// </summary>
+    private void CommitNow(IEnumerable<PartitionState> states)
+    {
+        var offsets = states.Where(s => !s.Fenced && !s.Dropped && s.Next is not null)
+            .Select(s => new TopicPartitionOffset(s.Topic, s.Next!.Value)).ToList();
+        if (offsets.Count == 0 || _consumer is null) return;
+        try
+        {
+            _consumer.Commit(offsets);
+        }
+        catch (KafkaException e)
+        {
+            _log.LogWarning("kafka: committing {Offsets} failed: {Reason}", string.Join(", ", offsets), e.Error.Reason);
+        }
+    }
+
     private void StoreOffset(PartitionState state, long next)
     {
         try
@@ -400,6 +428,7 @@ public sealed partial class KafkaSource
         foreach (var tpo in partitions)
             if (_partitions.TryGetValue(tpo.TopicPartition, out var state) && !state.Fenced) Roll(state, "revoked");
         Drain(); // published (or failed) before the group hands them on
+        CommitNow(partitions.Select(p => _partitions.GetValueOrDefault(p.TopicPartition)).OfType<PartitionState>());
         foreach (var tpo in partitions)
         {
             if (!_partitions.Remove(tpo.TopicPartition, out var state)) continue;

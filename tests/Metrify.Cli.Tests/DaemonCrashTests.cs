@@ -26,6 +26,9 @@ internal static class Daemons
             {
                 BootstrapServers = kafkaServers,
                 GroupId = group,
+                // One consumer per daemon: these tests are about daemons (processes) in a group; several consumers in
+                // one daemon are covered by RunCommandTests, which runs the default (one per core).
+                Consumers = 1,
                 RollSeconds = 0.5,
                 Topics = new[] { new { Name = "readings", Table = "readings", Format = "jsonl" } },
                 Properties = instance is null

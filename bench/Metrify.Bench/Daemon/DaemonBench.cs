@@ -191,7 +191,7 @@ public static class DaemonBench
               "Run": { "MetricsUrl": "http://127.0.0.1:{{port}}" },
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
                          "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
-                         "Properties": { "fetch.wait.max.ms": "1" } }
+                         "Properties": { "fetch.wait.max.ms": "10" } }
             }
             """);
         return new DaemonProcess(metrify, dir, $"http://127.0.0.1:{port}");

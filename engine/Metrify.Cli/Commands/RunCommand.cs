@@ -153,30 +153,36 @@ internal static class RunCommand
     private sealed class KafkaService(KafkaOptions options, Ingestor ingestor, DaemonMetrics metrics, ILogger<KafkaSource> log) : IHostedService, IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
-        private Thread? _thread;
+        private readonly List<Thread> _threads = [];
         private Exception? _failure;
 
+        /// <summary>One thread per consumer (<c>Kafka:Consumers</c>), all in the group, sharing the ingestor: its
+        /// memory budget, series state and lake.</summary>
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            var source = new KafkaSource(options, ingestor, metrics, log);
-            _thread = new Thread(() =>
+            for (int i = 1; i <= options.Consumers; i++)
             {
-                try { source.Run(_stop.Token); }
-                catch (Exception e)
+                var source = new KafkaSource(options, ingestor, metrics, log, i);
+                var thread = new Thread(() =>
                 {
-                    _failure = e;
-                    metrics.SourceStopped("kafka", e.Message);
-                    log.LogCritical(e, "the Kafka source stopped");
-                }
-            }) { IsBackground = true, Name = "metrify-kafka" };
-            _thread.Start();
+                    try { source.Run(_stop.Token); }
+                    catch (Exception e)
+                    {
+                        _failure = e;
+                        metrics.SourceStopped("kafka", e.Message);
+                        log.LogCritical(e, "the Kafka source stopped");
+                    }
+                }) { IsBackground = true, Name = $"metrify-kafka-{i}" };
+                _threads.Add(thread);
+                thread.Start();
+            }
             return Task.CompletedTask;
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)
         {
             _stop.Cancel();
-            while (_thread is { IsAlive: true } && !cancellationToken.IsCancellationRequested)
+            while (_threads.Any(t => t.IsAlive) && !cancellationToken.IsCancellationRequested)
                 await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
             if (_failure is not null) log.LogError("the Kafka source had failed: {Error}", _failure.Message);
         }
@@ -184,7 +190,7 @@ internal static class RunCommand
         public void Dispose()
         {
             _stop.Dispose();
-            if (_thread is not { IsAlive: true }) ingestor.Dispose(); // a source still publishing past the grace period keeps its memory until exit
+            if (!_threads.Any(t => t.IsAlive)) ingestor.Dispose(); // a source still publishing past the grace period keeps its memory until exit
         }
     }
 
