@@ -26,10 +26,10 @@ if [ "${1:-all}" = frames ]; then
     exit 0
 fi
 if [ "${1:-all}" = daemon ]; then
-    for rate in 600000 800000 900000 1000000; do
+    for rate in 800000 1000000 1200000 1500000; do
         dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 0 --seconds 20 --rate $rate --per-message 16
     done | tee "$out/daemon.txt"
-    dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 1500000 --seconds 600 --rate 400000 --per-message 16 | tee -a "$out/daemon.txt"
+    dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 1500000 --seconds 600 --rate 1000000 --per-message 16 | tee -a "$out/daemon.txt"
     git rev-parse --short HEAD > "$out/daemon-commit.txt"
     exit 0
 fi

@@ -52,8 +52,9 @@ public sealed record KafkaOptions
 
     /// <summary>Consumers this daemon runs in the group, each on a thread of its own with the partitions Kafka gives
     /// it: decoding and checking a partition's messages is one thread's work, so one consumer keeps one core busy.
-    /// More consumers than partitions leaves some idle.</summary>
-    public int Consumers { get; init; } = Math.Clamp(Environment.ProcessorCount, 1, 8);
+    /// More consumers than partitions leaves some idle. One by default: see docs/operations.md for what is known
+    /// about several.</summary>
+    public int Consumers { get; init; } = 1;
 
     /// <summary>librdkafka settings passed through as they are: <c>security.protocol</c>, <c>sasl.*</c>,
     /// <c>ssl.*</c>, <c>session.timeout.ms</c>, <c>group.instance.id</c>, ...</summary>

@@ -67,7 +67,10 @@ public sealed partial class KafkaSource
 
     /// <summary>Consumes until <paramref name="stop"/> is signalled, then publishes every open chunk, commits and
     /// leaves the group. Blocks: run it on a thread of its own.</summary>
-    public void Run(CancellationToken stop)
+    /// <param name="leaving">The daemon's consumers, counted down by each once it has published and committed
+    /// everything at shutdown; each waits (up to 10 s) for the others before leaving the group, since the first to
+    /// leave starts a rebalance in which the others' commits would fail.</param>
+    public void Run(CancellationToken stop, CountdownEvent? leaving = null)
     {
         var config = new ConsumerConfig
         {
@@ -138,6 +141,11 @@ public sealed partial class KafkaSource
             foreach (var state in _partitions.Values.ToList()) Roll(state, "shutdown");
             Drain();
             CommitNow(_partitions.Values);
+            if (leaving is not null)
+            {
+                leaving.Signal();
+                leaving.Wait(TimeSpan.FromSeconds(10));
+            }
             _publisher.Dispose();
             _publisher = null;
             try { consumer.Close(); }
@@ -333,7 +341,7 @@ public sealed partial class KafkaSource
     /// </summary>
     private void CommitNow(IEnumerable<PartitionState> states)
     {
-        var offsets = states.Where(s => !s.Fenced && !s.Dropped && s.Next is not null)
+        var offsets = states.Where(s => !s.Fenced && !s.Dropped && s.Replays.Count == 0 && s.Next is not null)
             .Select(s => new TopicPartitionOffset(s.Topic, s.Next!.Value)).ToList();
         if (offsets.Count == 0 || _consumer is null) return;
         try

@@ -203,6 +203,7 @@ public class RunCommandTests
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
             ["Kafka:Topics:0:Name"] = "fleet",
             ["Kafka:RollSeconds"] = "0.5",
+            ["Kafka:Consumers"] = "2", // two consumers in one daemon: partitions shared, commits at shutdown
             ["Kafka:Properties:session.timeout.ms"] = "3000",
         });
         using var stop = new CancellationTokenSource();

@@ -12,8 +12,9 @@ namespace Metrify.Bench.Daemon;
 /// 1-second roll; end-to-end latency (Kafka timestamp to durable file) comes from the daemon's own histogram, and its
 /// RSS is sampled every second to show whether memory stays flat. Messages hold consecutive readings of one meter
 /// (<c>--per-message</c>, 4 by default: an hour), keyed by meter, as a head-end system forwards them. The mock broker
-/// keeps only about 70 MB per partition, holds every fetch for <c>fetch.wait.max.ms</c> even when it has data (so the
-/// daemon is given 1 ms), and shares the two cores with the daemon and the producer.
+/// keeps little per partition, holds every fetch for <c>fetch.wait.max.ms</c> even when it has data (a real broker answers
+/// at once when it has <c>fetch.min.bytes</c>; the daemon is given 10 ms: 1 ms made its fetch threads and the broker's
+/// spin through a thousand fetches a second per partition), and shares the two cores with the daemon and the producer.
 /// </summary>
 public static class DaemonBench
 {
@@ -88,9 +89,11 @@ public static class DaemonBench
             if (wait.ElapsedMilliseconds < 200) Produce(servers, "steady", fleet, PerMessage, 0, CancellationToken.None);
             Thread.Sleep(200);
         }
-        // Ten seconds at a tenth of the rate first: the daemon's first chunks pay for JIT and first-touch memory, and
-        // the mock broker keeps so little that a consumer which falls behind once never catches up again.
+        // Ten seconds at a tenth of the rate, then five at half of it: the daemon's first chunks pay for first-touch
+        // memory and its heap grows to the rate, and the mock broker keeps so little (at 1 M readings/s a consumer
+        // that stalls for about half a second finds its next offset gone) that a consumer which falls behind once never catches up again.
         long produced = PerMessage + Produce(servers, "steady", fleet, rate, rate / 10, CancellationToken.None);
+        produced += Produce(servers, "steady", fleet, rate * 5L / 2, rate / 2, CancellationToken.None);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         var producer = new Thread(() => produced += Produce(servers, "steady", fleet, long.MaxValue, rate, stop.Token)) { IsBackground = true };
         producer.Start();
@@ -108,7 +111,7 @@ public static class DaemonBench
         double landed = Value(text, "metrify_records_total{source=\"kafka:steady\",table=\"readings\"}");
         var (p50, p99) = Percentiles(text, "metrify_kafka_end_to_end_seconds_bucket{topic=\"steady\",le=\"");
         var minutes = rss.Chunk(60).Select(c => c.Max() / 1e6).ToList();
-        Console.WriteLine($"steady: {produced:N0} readings produced at {rate:N0}/s for {seconds} s (after 10 s at {rate / 10:N0}/s), {landed:N0} landed; roll 1 s; " +
+        Console.WriteLine($"steady: {produced:N0} readings produced at {rate:N0}/s for {seconds} s (after 10 s at {rate / 10:N0}/s and 5 s at {rate / 2:N0}/s), {landed:N0} landed; roll 1 s; " +
             $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}");
     }
 
@@ -190,6 +193,7 @@ public static class DaemonBench
               "Inbox": { "Path": "{{Path.Combine(dir, "inbox")}}" },
               "Run": { "MetricsUrl": "http://127.0.0.1:{{port}}" },
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
+                         "Consumers": {{Environment.ProcessorCount}},
                          "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
                          "Properties": { "fetch.wait.max.ms": "10" } }
             }

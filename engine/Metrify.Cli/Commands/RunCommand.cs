@@ -160,12 +160,13 @@ internal static class RunCommand
         /// memory budget, series state and lake.</summary>
         public Task StartAsync(CancellationToken cancellationToken)
         {
+            var leaving = new CountdownEvent(options.Consumers);
             for (int i = 1; i <= options.Consumers; i++)
             {
                 var source = new KafkaSource(options, ingestor, metrics, log, i);
                 var thread = new Thread(() =>
                 {
-                    try { source.Run(_stop.Token); }
+                    try { source.Run(_stop.Token, options.Consumers > 1 ? leaving : null); }
                     catch (Exception e)
                     {
                         _failure = e;
