@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Metrify.Engine.Pipeline;
 using Microsoft.Extensions.Logging;
 
@@ -161,29 +160,6 @@ public sealed partial class KafkaSource
             if (!(stopped ??= []).Contains(state)) stopped.Add(state);
         }
         return stopped;
-    }
-
-    /// <summary>Undoes a stopped partition's unpublished chunks (the open one first, then the rolled ones, newest
-    /// first, so each series gets back the state it had before the first of them) and acts on the first one's fate.</summary>
-    private void Unwind(PartitionState state)
-    {
-        var first = state.Unpublished[0];
-        state.Unwinds++;
-        state.Chunk?.Dispose();
-        state.Chunk = null;
-        state.ClearTimestamps();
-        for (int i = state.Unpublished.Count - 1; i >= 0; i--) state.Unpublished[i].Job.Chunk.Dispose();
-        state.Unpublished.Clear();
-        if (state.Dropped) return; // lost: the new owner reads it from the ledger's end
-        if (first.Fenced)
-        {
-            Fence(state, first.Job.Chunk.First);
-            return;
-        }
-        if (first.Error is not (IOException or UnauthorizedAccessException))
-            ExceptionDispatchInfo.Capture(first.Error!).Throw(); // a bug, not the lake: as if it had been thrown here
-        state.Stopped = false;
-        Failed(state, first.Job.Chunk.First, first.Error);
     }
 
     /// <summary>Waits until every rolled chunk is published (or failed) and acted on: before the ledger is read or
