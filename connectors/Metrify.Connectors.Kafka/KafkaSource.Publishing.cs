@@ -26,6 +26,7 @@ public sealed partial class KafkaSource
         private readonly KafkaSource _source;
         private readonly Queue<Rolled> _queue = new();
         private readonly Queue<Outcome> _outcomes = new();
+        private int _outcomeCount; // read without the lock: the consumer thread asks after every message
         private readonly Thread _thread;
         private bool _busy, _stopping;
 
@@ -60,7 +61,14 @@ public sealed partial class KafkaSource
 
         public bool TryTake(out Outcome outcome)
         {
-            lock (_queue) return _outcomes.TryDequeue(out outcome!);
+            outcome = null!;
+            if (Volatile.Read(ref _outcomeCount) == 0) return false;
+            lock (_queue)
+            {
+                if (!_outcomes.TryDequeue(out outcome!)) return false;
+                _outcomeCount--;
+                return true;
+            }
         }
 
         private void Run()
@@ -79,6 +87,7 @@ public sealed partial class KafkaSource
                 lock (_queue)
                 {
                     _outcomes.Enqueue(outcome);
+                    _outcomeCount++;
                     _busy = false;
                     Monitor.PulseAll(_queue);
                 }

@@ -154,19 +154,20 @@ internal static class RunCommand
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly List<Thread> _threads = [];
+        private CountdownEvent? _leaving;
         private Exception? _failure;
 
         /// <summary>One thread per consumer (<c>Kafka:Consumers</c>), all in the group, sharing the ingestor: its
         /// memory budget, series state and lake.</summary>
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            var leaving = new CountdownEvent(options.Consumers);
+            if (options.Consumers > 1) _leaving = new CountdownEvent(options.Consumers);
             for (int i = 1; i <= options.Consumers; i++)
             {
                 var source = new KafkaSource(options, ingestor, metrics, log, i);
                 var thread = new Thread(() =>
                 {
-                    try { source.Run(_stop.Token, options.Consumers > 1 ? leaving : null); }
+                    try { source.Run(_stop.Token, _leaving); }
                     catch (Exception e)
                     {
                         _failure = e;
@@ -191,7 +192,9 @@ internal static class RunCommand
         public void Dispose()
         {
             _stop.Dispose();
-            if (!_threads.Any(t => t.IsAlive)) ingestor.Dispose(); // a source still publishing past the grace period keeps its memory until exit
+            if (_threads.Any(t => t.IsAlive)) return; // a source still publishing past the grace period keeps its memory until exit
+            _leaving?.Dispose();
+            ingestor.Dispose();
         }
     }
 
