@@ -108,6 +108,10 @@ public sealed partial class KafkaSource
                     return new Outcome(job, false, true, null);
                 }
                 job.Chunk.Dispose();
+                if (clock.Elapsed > SlowPublish)
+                    _source._log.LogWarning("{Source}: publishing offsets {First}-{Last} took {Seconds:F2} s ({Closing:F2} s finishing its {Files} files, {Syncing:F2} s flushing them and the ledger to disk)",
+                        state.Source.Name, job.Chunk.First, job.Chunk.Last, clock.Elapsed.TotalSeconds, result.Closing.TotalSeconds,
+                        result.Result!.Files.Count, result.Syncing.TotalSeconds);
                 // The ledger is written on this thread only (the consumer thread waits for it to be idle first).
                 _source._ingestor.ForgetChunks(state.Source, job.Chunk.Last + 1);
                 _source._observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, result.Result!, clock.Elapsed, job.Timestamps);
@@ -134,6 +138,20 @@ public sealed partial class KafkaSource
     }
 
     private ChunkPublisher? _publisher;
+
+    /// <summary>A publish or a wait for the publisher this long is logged: the consumer reads nothing meanwhile.</summary>
+    private static readonly TimeSpan SlowPublish = TimeSpan.FromSeconds(1), LongWait = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Backpressure: the consumer thread waits until fewer than <paramref name="limit"/> chunks are pending.</summary>
+    private void WaitForPublisher(int limit, string why)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        _publisher!.WaitBelow(limit);
+        var waited = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        _observer?.Backpressure(waited);
+        if (waited > LongWait) _log.LogWarning("kafka: the consumer waited {Seconds:F2} s for the lake: {Why}", waited.TotalSeconds, why);
+        TakeOutcomes();
+    }
 
     /// <summary>At most this many rolled chunks wait for the publisher: past it the consumer waits (backpressure
     /// beyond what the memory budget already applies).</summary>

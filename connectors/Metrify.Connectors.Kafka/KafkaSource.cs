@@ -23,6 +23,9 @@ public interface IKafkaSourceObserver
 
     /// <summary>Series (meters, operators, stations) the checks remember, and the bytes their state holds.</summary>
     void SeriesState(string source, int series, long bytes);
+
+    /// <summary>The consumer thread stopped reading to wait for the publisher (backpressure).</summary>
+    void Backpressure(TimeSpan waited);
 }
 
 /// <summary>
@@ -221,10 +224,7 @@ public sealed partial class KafkaSource
                 .MaxBy(s => s.Chunk!.Bytes);
             if (biggest is not null) Roll(biggest, "memory budget");
             else if (_publisher!.Pending > 0)
-            {
-                _publisher.WaitBelow(_publisher.Pending); // rolled chunks free their batches once published
-                TakeOutcomes();
-            }
+                WaitForPublisher(_publisher.Pending, "the memory budget (Ingest:MemoryBudgetBytes) is held by rolled chunks"); // they free their batches once published
             else return; // only this chunk is open: its writers flush to the encoders as files do
         }
     }
@@ -268,10 +268,7 @@ public sealed partial class KafkaSource
         }
         _publisher!.Enqueue(new Rolled(state, chunk, why, state.TakeTimestamps()));
         if (_publisher.Pending >= MaxPendingChunks)
-        {
-            _publisher.WaitBelow(MaxPendingChunks / 2);
-            TakeOutcomes();
-        }
+            WaitForPublisher(MaxPendingChunks / 2, $"{MaxPendingChunks} rolled chunks wait to be published");
     }
 
     private void FinishReplay(PartitionState state, ChunkEntry replay)

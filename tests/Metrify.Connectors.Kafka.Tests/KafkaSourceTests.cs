@@ -128,6 +128,7 @@ public class KafkaSourceTests
         public void Failed(string topic, Exception error) => Interlocked.Increment(ref _failures);
         public void MemoryInUse(long bytes) { }
         public void SeriesState(string source, int series, long bytes) { }
+        public void Backpressure(TimeSpan waited) { }
     }
 
     [Theory]

@@ -99,10 +99,18 @@ public static class DaemonBench
         producer.Start();
         var rss = new List<long>();
         var clock = Stopwatch.StartNew();
+        double maxLag = 0, maxPause = 0, paused = daemon.Metric("metrify_gc_pause_seconds_total");
         while (producer.IsAlive)
         {
             Thread.Sleep(1000);
             rss.Add(daemon.Rss());
+            // Per second: the most messages one partition has not read yet, and the garbage collector's pauses.
+            var now = daemon.Scrape();
+            maxLag = Math.Max(maxLag, now.Split('\n').Where(l => l.StartsWith("metrify_kafka_consumer_lag{", StringComparison.Ordinal))
+                .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max());
+            double total = Value(now, "metrify_gc_pause_seconds_total");
+            maxPause = Math.Max(maxPause, total - paused);
+            paused = total;
         }
         while (daemon.Metric("metrify_records_total{source=\"kafka:steady\",table=\"readings\"}") < produced && clock.Elapsed.TotalSeconds < seconds + 120)
             Thread.Sleep(200);
@@ -111,8 +119,13 @@ public static class DaemonBench
         double landed = Value(text, "metrify_records_total{source=\"kafka:steady\",table=\"readings\"}");
         var (p50, p99) = Percentiles(text, "metrify_kafka_end_to_end_seconds_bucket{topic=\"steady\",le=\"");
         var minutes = rss.Chunk(60).Select(c => c.Max() / 1e6).ToList();
+        var (_, publishP99) = Percentiles(text, "metrify_kafka_commit_seconds_bucket{topic=\"steady\",le=\"");
+        var waits = Buckets(text, "metrify_kafka_backpressure_seconds_bucket{le=\"");
+        double longWaits = waits[^1].Count - waits.LastOrDefault(b => b.Le <= 0.52).Count; // buckets double from 1 ms: 0.512 s
         Console.WriteLine($"steady: {produced:N0} readings produced at {rate:N0}/s for {seconds} s (after 10 s at {rate / 10:N0}/s and 5 s at {rate / 2:N0}/s), {landed:N0} landed; roll 1 s; " +
-            $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}");
+            $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}; " +
+            $"most unread in a partition {maxLag:N0} messages ({maxLag * PerMessage * 4 / rate:F2} s); GC pauses at most {maxPause:F2} s in a second; " +
+            $"publish p99 {publishP99:F2} s; consumers waited for the publisher {Value(text, "metrify_kafka_backpressure_seconds_sum"):F1} s in all, {longWaits:F0} times over 0.5 s");
     }
 
     /// <summary>Produces <paramref name="readings"/> readings (all at once, or at <paramref name="rate"/> per second).</summary>
@@ -148,14 +161,7 @@ public static class DaemonBench
     /// <summary>p50 and p99 from a Prometheus histogram's cumulative buckets, interpolating within a bucket.</summary>
     private static (double P50, double P99) Percentiles(string text, string prefix)
     {
-        var buckets = new List<(double Le, double Count)>();
-        foreach (var line in text.Split('\n'))
-        {
-            if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var le = line[prefix.Length..line.IndexOf('"', prefix.Length)];
-            var count = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            buckets.Add((le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture), count));
-        }
+        var buckets = Buckets(text, prefix);
         double total = buckets[^1].Count;
         double At(double q)
         {
@@ -168,6 +174,21 @@ public static class DaemonBench
             return lower;
         }
         return (At(0.5), At(0.99));
+    }
+
+    /// <summary>A Prometheus histogram's cumulative buckets (upper bound, count).</summary>
+    private static List<(double Le, double Count)> Buckets(string text, string prefix)
+    {
+        var buckets = new List<(double Le, double Count)>();
+        foreach (var line in text.Split('\n'))
+        {
+            if (!line.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var le = line[prefix.Length..line.IndexOf('"', prefix.Length)];
+            var count = double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            buckets.Add((le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture), count));
+        }
+        if (buckets.Count == 0) buckets.Add((double.PositiveInfinity, 0));
+        return buckets;
     }
 
     private static double Value(string text, string series)
@@ -195,7 +216,7 @@ public static class DaemonBench
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
                          "Consumers": {{Environment.ProcessorCount}},
                          "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
-                         "Properties": { "fetch.wait.max.ms": "10" } }
+                         "Properties": { "fetch.wait.max.ms": "10", "queued.max.messages.kbytes": "1048576" } }
             }
             """);
         return new DaemonProcess(metrify, dir, $"http://127.0.0.1:{port}");

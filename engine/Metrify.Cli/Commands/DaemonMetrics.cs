@@ -16,7 +16,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     public const int UnhealthyAfter = 3;
 
     private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures, _scored, _clean, _missing;
-    private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd;
+    private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd, _backpressure;
     private readonly Gauge _pending, _budget, _lag, _memory, _series, _seriesBytes, _lowestBatch;
     private int _consecutiveFailures;
     private string? _lastFailure;
@@ -48,11 +48,15 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _lag = f.CreateGauge("metrify_kafka_consumer_lag", "Messages of a partition not yet read (high watermark minus position).", "topic", "partition");
         _kafkaCommit = f.CreateHistogram("metrify_kafka_commit_seconds", "Time to publish a chunk: close its files, write its ledger entry, rename them.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        _backpressure = f.CreateHistogram("metrify_kafka_backpressure_seconds", "Time a consumer stopped reading to wait for rolled chunks to be published.",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
         _endToEnd = f.CreateHistogram("metrify_kafka_end_to_end_seconds", "From a message's Kafka timestamp to its rows being durable in the lake.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.05, 1.5, 20) });
         _memory = f.CreateGauge("metrify_memory_in_use_bytes", "Column memory the open Kafka chunks and encoders hold.");
         _series = f.CreateGauge("metrify_series_tracked", "Meters, operators and stations whose check state and open aggregates a source holds.", "source");
         _seriesBytes = f.CreateGauge("metrify_series_state_bytes", "Bytes of that state.", "source");
+        var gcPause = f.CreateGauge("metrify_gc_pause_seconds_total", "Time the garbage collector has paused the daemon's threads since it started.");
+        Registry.AddBeforeCollectCallback(() => gcPause.Set(GC.GetTotalPauseDuration().TotalSeconds));
     }
 
     public CollectorRegistry Registry { get; }
@@ -116,6 +120,8 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     public void Failed(string topic, Exception error) => Failure("kafka:" + topic, $"{error.GetType().Name}: {error.Message.Split('\n')[0]}");
 
     public void MemoryInUse(long bytes) => _memory.Set(bytes);
+
+    public void Backpressure(TimeSpan waited) => _backpressure.Observe(waited.TotalSeconds);
 
     public void SeriesState(string source, int series, long bytes)
     {

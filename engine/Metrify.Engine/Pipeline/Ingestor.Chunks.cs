@@ -11,8 +11,13 @@ namespace Metrify.Engine.Pipeline;
 public sealed record StreamResume(long? Next, IReadOnlyList<ChunkEntry> Replays);
 
 /// <summary>What publishing a chunk did. <see cref="Fenced"/>: another owner recorded a chunk at the same position
-/// first, so this one was dropped and the stream is no longer ours.</summary>
-public sealed record ChunkOutcome(bool Fenced, IngestResult? Result, ChunkEntry? Entry, bool ReplayDiffered = false);
+/// first, so this one was dropped and the stream is no longer ours. <see cref="Closing"/>: waiting for the encoders to
+/// finish the chunk's files; <see cref="Syncing"/>: hashing and flushing them and writing the ledger entry.</summary>
+public sealed record ChunkOutcome(bool Fenced, IngestResult? Result, ChunkEntry? Entry, bool ReplayDiffered = false)
+{
+    public TimeSpan Closing { get; init; }
+    public TimeSpan Syncing { get; init; }
+}
 
 public sealed partial class Ingestor
 {
@@ -63,6 +68,7 @@ public sealed partial class Ingestor
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (files, stats, frames) = chunk.Complete();
+        var closing = clock.Elapsed;
         var ledger = new StreamLedger(_lake.Root, chunk.Source.LedgerKey);
         var finals = new string[files.Count];
         var recorded = new List<ChunkFile>(files.Count);
@@ -84,13 +90,14 @@ public sealed partial class Ingestor
         bool differed = false;
         if (replaying is null)
         {
-            if (!ledger.TryCreate(entry, _lake.Durable)) return new ChunkOutcome(true, null, null);
+            if (!ledger.TryCreate(entry, _lake.Durable)) return new ChunkOutcome(true, null, null) { Closing = closing, Syncing = clock.Elapsed - closing };
         }
         else
         {
             differed = !replaying.Files.SequenceEqual(entry.Files);
             if (differed) ledger.Replace(entry, _lake.Durable); // other settings than the first time: record what is there now
         }
+        var syncing = clock.Elapsed - closing;
         var published = new List<PublishedFile>(files.Count);
         for (int i = 0; i < files.Count; i++)
         {
@@ -118,7 +125,7 @@ public sealed partial class Ingestor
             SourceKey = chunk.Source.LedgerKey,
             Elapsed = clock.Elapsed,
         };
-        return new ChunkOutcome(false, result, entry, differed);
+        return new ChunkOutcome(false, result, entry, differed) { Closing = closing, Syncing = syncing };
     }
 
     /// <summary>Forgets the stream's chunks before <paramref name="committed"/> (committed at the source), keeping
