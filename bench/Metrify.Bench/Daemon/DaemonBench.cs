@@ -20,6 +20,13 @@ public static class DaemonBench
 {
     private static int PerMessage = 4;
 
+    /// <summary>librdkafka settings for the daemon's consumers; <c>--property KEY=VALUE</c> adds or replaces one.</summary>
+    private static readonly Dictionary<string, string> ConsumerProperties = new()
+    {
+        ["fetch.wait.max.ms"] = "10",
+        ["queued.max.messages.kbytes"] = "1048576",
+    };
+
     public static int Run(string[] args)
     {
         string metrify = Arg(args, "--metrify") ?? throw new ArgumentException("--metrify PATH/metrify.dll is required");
@@ -28,6 +35,11 @@ public static class DaemonBench
         int seconds = int.Parse(Arg(args, "--seconds") ?? "60", CultureInfo.InvariantCulture);
         int meters = int.Parse(Arg(args, "--meters") ?? "10000", CultureInfo.InvariantCulture);
         PerMessage = int.Parse(Arg(args, "--per-message") ?? "4", CultureInfo.InvariantCulture);
+        for (int i = Array.IndexOf(args, "--property"); i >= 0 && i + 1 < args.Length; i = Array.IndexOf(args, "--property", i + 1))
+        {
+            var (key, value) = (args[i + 1][..args[i + 1].IndexOf('=')], args[i + 1][(args[i + 1].IndexOf('=') + 1)..]);
+            ConsumerProperties[key] = value;
+        }
         var work = Path.Combine(Path.GetTempPath(), "metrify-daemon-bench");
         if (Directory.Exists(work)) Directory.Delete(work, true);
         Directory.CreateDirectory(work);
@@ -80,15 +92,14 @@ public static class DaemonBench
 
     private static void Steady(string metrify, string work, string servers, Fleet fleet, int rate, int seconds)
     {
+        // The topic exists once something is produced: one message before the daemon subscribes (a consumer that
+        // subscribes to a topic not there yet waits for its next metadata refresh), then wait for the assignment.
+        Produce(servers, "steady", fleet, PerMessage, 0, CancellationToken.None);
         using var daemon = Start(metrify, work, "steady", servers, "steady", rollSeconds: 1);
         var wait = Stopwatch.StartNew();
         while (!daemon.Scrape().Contains("metrify_kafka_consumer_lag{topic=\"steady\"", StringComparison.Ordinal)
             && wait.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            // The topic exists once something is produced: one message, then wait for the assignment.
-            if (wait.ElapsedMilliseconds < 200) Produce(servers, "steady", fleet, PerMessage, 0, CancellationToken.None);
             Thread.Sleep(200);
-        }
         // Ten seconds at a tenth of the rate, then five at half of it: the daemon's first chunks pay for first-touch
         // memory and its heap grows to the rate, and the mock broker keeps so little (at 1 M readings/s a consumer
         // that stalls for about half a second finds its next offset gone) that a consumer which falls behind once never catches up again.
@@ -216,7 +227,7 @@ public static class DaemonBench
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
                          "Consumers": {{Environment.ProcessorCount}},
                          "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
-                         "Properties": { "fetch.wait.max.ms": "10", "queued.max.messages.kbytes": "1048576" } }
+                         "Properties": {{{string.Join(", ", ConsumerProperties.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}}} }
             }
             """);
         return new DaemonProcess(metrify, dir, $"http://127.0.0.1:{port}");

@@ -16,6 +16,12 @@ public sealed unsafe partial class ColumnBatch
         int baseRow = Count;
         for (int c = 0; c < _values.Length; c++)
         {
+            if (!source.HasValues(c))
+            {
+                // All null: the rows' validity bits stay clear and their value slots are never read.
+                if (_data[c] is not null) new Span<int>((int*)_values[c].Pointer + baseRow + 1, rows.Length).Fill(((int*)_values[c].Pointer)[baseRow]);
+                continue;
+            }
             if (_data[c] is not null)
             {
                 AppendVarLen(source, c, rows, baseRow);

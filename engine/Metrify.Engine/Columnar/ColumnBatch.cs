@@ -233,6 +233,12 @@ public sealed unsafe partial class ColumnBatch : IDisposable
         }
     }
 
+    /// <summary>True when some committed row has a value in the column: a nullable column the source does not
+    /// have (most of the register columns of a CSV or JSON reading) is all null, and copying or checking it is
+    /// skipped. Bits past <see cref="Count"/> are always clear.</summary>
+    public bool HasValues(int column) =>
+        _validity[column] is not { } v || new ReadOnlySpan<byte>(v.Pointer, (Count + 7) >> 3).IndexOfAnyExcept((byte)0) >= 0;
+
     public int NullCount(int column)
     {
         if (_validity[column] is not { } v) return 0;

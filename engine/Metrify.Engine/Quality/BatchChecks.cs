@@ -35,7 +35,8 @@ public sealed class BatchChecks
     {
         if (_flags < 0 || batch.Count == 0) return;
         var flags = batch.MutableInt32Values(_flags);
-        foreach (var (column, min, max) in _ranges) Range(batch.DoubleValues(column), batch.ValidityBits(column), min, max, flags);
+        foreach (var (column, min, max) in _ranges)
+            if (batch.HasValues(column)) Range(batch.DoubleValues(column), batch.ValidityBits(column), min, max, flags);
         var times = batch.Int64Values(_time);
         for (int i = 0; i < times.Length; i++)
             if (times[i] > _futureLimit) flags[i] |= (int)QualityFlags.FutureTimestamp;
