@@ -19,6 +19,7 @@ namespace Metrify.Bench.Daemon;
 public static class DaemonBench
 {
     private static int PerMessage = 4;
+    private static int Partitions = 4;
 
     /// <summary>librdkafka settings for the daemon's consumers; <c>--property KEY=VALUE</c> adds or replaces one.</summary>
     private static readonly Dictionary<string, string> ConsumerProperties = new()
@@ -35,6 +36,7 @@ public static class DaemonBench
         int seconds = int.Parse(Arg(args, "--seconds") ?? "60", CultureInfo.InvariantCulture);
         int meters = int.Parse(Arg(args, "--meters") ?? "10000", CultureInfo.InvariantCulture);
         PerMessage = int.Parse(Arg(args, "--per-message") ?? "4", CultureInfo.InvariantCulture);
+        Partitions = int.Parse(Arg(args, "--partitions") ?? "4", CultureInfo.InvariantCulture);
         for (int i = Array.IndexOf(args, "--property"); i >= 0 && i + 1 < args.Length; i = Array.IndexOf(args, "--property", i + 1))
         {
             var (key, value) = (args[i + 1][..args[i + 1].IndexOf('=')], args[i + 1][(args[i + 1].IndexOf('=') + 1)..]);
@@ -49,8 +51,9 @@ public static class DaemonBench
         using var admin = new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
         var broker = admin.GetMetadata(TimeSpan.FromSeconds(10)).Brokers[0];
         string servers = $"{broker.Host}:{broker.Port}";
+        if (Partitions != 4) foreach (var topic in new[] { "backlog", "steady" }) MockTopics.Create(admin, topic, Partitions);
         var fleet = new Fleet(meters);
-        Console.WriteLine($"# metrify run consuming Kafka (mock cluster, 4 partitions), {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"# metrify run consuming Kafka (mock cluster, {Partitions} partitions of 5 MB each), {Environment.ProcessorCount} cores, {meters:N0} meters, {DateTime.UtcNow:yyyy-MM-dd}");
         if (backlog > 0) Throughput(metrify, work, servers, fleet, backlog);
         if (seconds > 0) Steady(metrify, work, servers, fleet, rate, seconds);
         return 0;
@@ -64,7 +67,7 @@ public static class DaemonBench
         // The mock broker keeps only the newest ~70 MB of a partition: what it kept is the backlog.
         long kept = 0;
         using (var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = servers, GroupId = "probe" }).SetLogHandler((_, _) => { }).Build())
-            for (int p = 0; p < 4; p++)
+            for (int p = 0; p < Partitions; p++)
             {
                 var w = probe.QueryWatermarkOffsets(new TopicPartition("backlog", p), TimeSpan.FromSeconds(10));
                 kept += (w.High.Value - w.Low.Value) * PerMessage;
@@ -135,7 +138,7 @@ public static class DaemonBench
         double longWaits = waits[^1].Count - waits.LastOrDefault(b => b.Le <= 0.52).Count; // buckets double from 1 ms: 0.512 s
         Console.WriteLine($"steady: {produced:N0} readings produced at {rate:N0}/s for {seconds} s (after 10 s at {rate / 10:N0}/s and 5 s at {rate / 2:N0}/s), {landed:N0} landed; roll 1 s; " +
             $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}; " +
-            $"most unread in a partition {maxLag:N0} messages ({maxLag * PerMessage * 4 / rate:F2} s); GC pauses at most {maxPause:F2} s in a second; " +
+            $"most unread in a partition {maxLag:N0} messages ({maxLag * PerMessage * Partitions / rate:F2} s); GC pauses at most {maxPause:F2} s in a second; " +
             $"publish p99 {publishP99:F2} s; consumers waited for the publisher {Value(text, "metrify_kafka_backpressure_seconds_sum"):F1} s in all, {longWaits:F0} times over 0.5 s");
     }
 
