@@ -125,24 +125,27 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         }
     }
 
+    /// <summary>Scatter's arrays, kept for the next writer: an input makes writers per segment and per aggregate
+    /// table, more at once than the shared array pool keeps per size, so renting there allocated anew.</summary>
+    private sealed record Scratch(int[] Order, long[] Hours, int[] Bucket, long[] BucketHour, int[] BucketCount);
+
+    private static readonly System.Collections.Concurrent.ConcurrentBag<Scratch> FreeScratch = new();
+
     private void RentScratch(int n)
     {
         ReturnScratch();
-        _order = System.Buffers.ArrayPool<int>.Shared.Rent(n);
-        _hours = System.Buffers.ArrayPool<long>.Shared.Rent(n);
-        _bucket = System.Buffers.ArrayPool<int>.Shared.Rent(n);
-        _bucketHour = System.Buffers.ArrayPool<long>.Shared.Rent(n);
-        _bucketCount = System.Buffers.ArrayPool<int>.Shared.Rent(n);
+        if (!FreeScratch.TryTake(out var s) || s.Hours.Length < n)
+        {
+            int size = (int)Math.Min(Array.MaxLength, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n));
+            s = new Scratch(new int[size], new long[size], new int[size], new long[size], new int[size]);
+        }
+        (_order, _hours, _bucket, _bucketHour, _bucketCount) = (s.Order, s.Hours, s.Bucket, s.BucketHour, s.BucketCount);
     }
 
     private void ReturnScratch()
     {
         if (_hours.Length == 0) return;
-        System.Buffers.ArrayPool<int>.Shared.Return(_order);
-        System.Buffers.ArrayPool<long>.Shared.Return(_hours);
-        System.Buffers.ArrayPool<int>.Shared.Return(_bucket);
-        System.Buffers.ArrayPool<long>.Shared.Return(_bucketHour);
-        System.Buffers.ArrayPool<int>.Shared.Return(_bucketCount);
+        if (FreeScratch.Count < 64) FreeScratch.Add(new Scratch(_order, _hours, _bucket, _bucketHour, _bucketCount));
         _order = _bucket = _bucketCount = [];
         _hours = _bucketHour = [];
     }

@@ -109,6 +109,10 @@ public sealed partial class Ingestor : IDisposable
             journal.Undo(); // not published: its rows are checked afresh when the file comes again
             throw;
         }
+        finally
+        {
+            journal.Release();
+        }
     }
 
     private IngestResult IngestRecords(string path, Microsoft.Win32.SafeHandles.SafeFileHandle file, long length, Span<byte> head,

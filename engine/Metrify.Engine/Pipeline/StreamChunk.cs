@@ -164,6 +164,7 @@ public sealed class StreamChunk : IDisposable
         _writer?.Dispose();
         _quarantineWriter?.Dispose();
         _frameSinks?.Dispose();
+        _journal.Release();
         // Published files were renamed away; what is left under a temporary name was never part of the lake.
         foreach (var f in _files ?? [])
             if (File.Exists(f.TempPath)) File.Delete(f.TempPath);

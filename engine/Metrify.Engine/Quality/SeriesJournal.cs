@@ -40,6 +40,18 @@ public sealed class SeriesJournal
         state.Journal = Id;
     }
 
+    /// <summary>The unit is done with (published, or undone and dropped): its records go back for the next
+    /// journal. The journal must not be used after this.</summary>
+    public void Release()
+    {
+        lock (_entries)
+        {
+            foreach (var list in _entries.Values) list.Release();
+            _entries.Clear();
+            _intervals.Release();
+        }
+    }
+
     public void Undo()
     {
         lock (_entries)
