@@ -22,6 +22,8 @@ public sealed class AllocationSampler : EventListener
         int typeIndex = e.PayloadNames!.IndexOf("TypeName");
         int amountIndex = e.PayloadNames.IndexOf("AllocationAmount64");
         var type = typeIndex >= 0 ? e.Payload[typeIndex]?.ToString() ?? "?" : "?";
+        int sizeIndex = e.PayloadNames.IndexOf("ObjectSize");
+        if (sizeIndex >= 0 && type.EndsWith("[]", StringComparison.Ordinal)) type += $" ({Convert.ToInt64(e.Payload[sizeIndex]):N0} B)";
         long amount = amountIndex >= 0 ? Convert.ToInt64(e.Payload[amountIndex]) : 100_000;
         lock (BytesByType) BytesByType[type] = BytesByType.GetValueOrDefault(type) + amount;
     }

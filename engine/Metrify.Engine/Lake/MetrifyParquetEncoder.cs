@@ -22,7 +22,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     private readonly ColumnChunkBuffer[] _columns;
     private readonly ChunkEncoders _encoders;
     private readonly List<(long Rows, long Offset, long Compressed, long Uncompressed, ColumnChunkMeta[] Columns)> _rowGroups = new();
-    private bool _closed;
+    private bool _closed, _disposed;
 
     public MetrifyParquetEncoder(string path, TableSpec table, LakeOptions options, IReadOnlyDictionary<string, string> metadata)
     {
@@ -70,7 +70,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     {
         if (PendingRows == 0) return;
         long start = _stream.Position, uncompressed = 0;
-        var metas = new ColumnChunkMeta[_columns.Length];
+        var metas = MetaArrays.Rent(_columns.Length);
         for (int c = 0; c < _columns.Length; c++)
         {
             metas[c] = _encoders.Writer.Write(_columns[c], _stream);
@@ -97,9 +97,30 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
 
     public void Dispose()
     {
+        if (_disposed) return; // the buffers go back to the pools once, or two files would share them
+        _disposed = true;
         _stream.Dispose();
         ChunkEncoders.Return(_encoders);
         ColumnBuffers.Return(_table, _columns);
+        foreach (var group in _rowGroups) MetaArrays.Return(group.Columns);
+        _rowGroups.Clear();
+    }
+
+    /// <summary>Each row group's column chunk descriptions, kept for the next file (a file per hour per table).</summary>
+    private static class MetaArrays
+    {
+        private static readonly ConcurrentDictionary<int, ConcurrentBag<ColumnChunkMeta[]>> Free = new();
+
+        public static ColumnChunkMeta[] Rent(int columns) =>
+            Free.GetOrAdd(columns, _ => new()).TryTake(out var metas) ? metas : new ColumnChunkMeta[columns];
+
+        public static void Return(ColumnChunkMeta[] metas)
+        {
+            var bag = Free.GetOrAdd(metas.Length, _ => new());
+            if (bag.Count >= 256) return;
+            System.Array.Clear(metas); // string statistics are byte arrays: not kept alive by a free array
+            bag.Add(metas);
+        }
     }
 
     /// <summary>
@@ -135,20 +156,20 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
 
         public static ChunkEncoders Rent(LakeCompression compression, int level)
         {
-            var kept = new List<ChunkEncoders>();
+            List<ChunkEncoders>? kept = null; // other settings than these: rare, so no list per file
             ChunkEncoders? found = null;
             while (found is null && Free.TryTake(out var e))
             {
                 if (e.Compressor.Compression == compression && e.Compressor.Level == level) found = e;
-                else kept.Add(e);
+                else (kept ??= []).Add(e);
             }
-            foreach (var e in kept) Free.Add(e);
+            foreach (var e in kept ?? []) Free.Add(e);
             return found ?? new ChunkEncoders(new PageCompressor(compression, level));
         }
 
         public static void Return(ChunkEncoders encoders)
         {
-            if (Free.Count < 16) Free.Add(encoders);
+            if (Free.Count < 64) Free.Add(encoders); // as many as an ingest has files open at once, or their grown arrays are made again
             else
             {
                 encoders.Writer.Dispose();

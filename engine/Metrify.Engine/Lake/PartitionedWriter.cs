@@ -81,7 +81,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     private void Scatter(ColumnBatch batch)
     {
         int n = batch.Count;
-        if (_hours.Length < n) RentScratch(n);
+        if (_hours.Length < n) RentScratch(Math.Max(n, batch.Capacity)); // one size per table: a kept scratch always fits
         var timestamps = batch.Int64Values(_table.PartitionColumnIndex);
         for (int i = 0; i < n; i++) _hours[i] = LakePaths.PartitionOf(timestamps[i], _table.PartitionHours);
         var bucketOf = _bucket.AsSpan(0, n);
