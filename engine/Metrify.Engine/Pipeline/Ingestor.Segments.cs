@@ -84,10 +84,11 @@ public sealed partial class Ingestor
         return segments;
     }
 
-    /// <summary>Line breaks in a byte range (cold: only for segments that quarantine something).</summary>
-    private long CountLines(SafeFileHandle file, long start, long end)
+    /// <summary>Line breaks in a byte range (cold: only for segments that quarantine something). A small shared
+    /// buffer, not a read buffer: the segment asking holds one already, and a third would be made anew.</summary>
+    private static long CountLines(SafeFileHandle file, long start, long end)
     {
-        var buffer = RentReadBuffer();
+        var buffer = ArrayPool<byte>.Shared.Rent(256 << 10);
         long count = 0;
         try
         {
@@ -101,7 +102,7 @@ public sealed partial class Ingestor
         }
         finally
         {
-            _readBuffers.Add(buffer);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         return count;
     }
