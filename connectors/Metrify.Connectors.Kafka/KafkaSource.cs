@@ -26,6 +26,9 @@ public interface IKafkaSourceObserver
 
     /// <summary>The consumer thread stopped reading to wait for the publisher (backpressure).</summary>
     void Backpressure(TimeSpan waited);
+
+    /// <summary>Partitions the daemon's consumer number <paramref name="consumer"/> owns after an assignment or revocation.</summary>
+    void Assignment(int consumer, int partitions);
 }
 
 /// <summary>
@@ -65,8 +68,16 @@ public sealed partial class KafkaSource
         _log = log;
     }
 
-    /// <summary>Partitions this daemon owns right now.</summary>
-    public int AssignedPartitions { get; private set; }
+    /// <summary>Partitions this consumer owns right now.</summary>
+    public int AssignedPartitions
+    {
+        get;
+        private set
+        {
+            field = value;
+            _observer?.Assignment(_number, value);
+        }
+    }
 
     /// <summary>Consumes until <paramref name="stop"/> is signalled, then publishes every open chunk, commits and
     /// leaves the group. Blocks: run it on a thread of its own.</summary>

@@ -129,6 +129,7 @@ public class KafkaSourceTests
         public void MemoryInUse(long bytes) { }
         public void SeriesState(string source, int series, long bytes) { }
         public void Backpressure(TimeSpan waited) { }
+        public void Assignment(int consumer, int partitions) { }
     }
 
     [Theory]

@@ -100,8 +100,9 @@ public static class DaemonBench
         Produce(servers, "steady", fleet, PerMessage, 0, CancellationToken.None);
         using var daemon = Start(metrify, work, "steady", servers, "steady", rollSeconds: 1);
         var wait = Stopwatch.StartNew();
-        while (!daemon.Scrape().Contains("metrify_kafka_consumer_lag{topic=\"steady\"", StringComparison.Ordinal)
-            && wait.Elapsed < TimeSpan.FromSeconds(60))
+        // Every partition assigned: with several consumers the first to join takes all, and the rebalance when the
+        // next joins would otherwise fall into the measured run.
+        while (!EveryConsumerAssigned(daemon.Scrape()) && wait.Elapsed < TimeSpan.FromSeconds(90))
             Thread.Sleep(200);
         // Ten seconds at a tenth of the rate, then five at half of it: the daemon's first chunks pay for first-touch
         // memory and its heap grows to the rate, and the mock broker keeps so little (at 1 M readings/s a consumer
@@ -170,6 +171,14 @@ public static class DaemonBench
         }
         producer.Flush(TimeSpan.FromMinutes(5));
         return sent;
+    }
+
+    /// <summary>Each of the daemon's consumers (one per core, as configured) owns partitions, all of them together.</summary>
+    private static bool EveryConsumerAssigned(string metrics)
+    {
+        var owned = Enumerable.Range(1, Environment.ProcessorCount)
+            .Select(c => Value(metrics, $"metrify_kafka_assigned_partitions{{consumer=\"{c}\"}}")).ToList();
+        return owned.All(n => n > 0) && owned.Sum() == Partitions;
     }
 
     /// <summary>p50 and p99 from a Prometheus histogram's cumulative buckets, interpolating within a bucket.</summary>

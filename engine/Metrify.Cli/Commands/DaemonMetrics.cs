@@ -17,7 +17,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
 
     private readonly Counter _records, _bytes, _quarantined, _duplicates, _files, _inbox, _sinkFailures, _scored, _clean, _missing;
     private readonly Histogram _fileBytes, _ingestSeconds, _kafkaCommit, _endToEnd, _backpressure;
-    private readonly Gauge _pending, _budget, _lag, _memory, _series, _seriesBytes, _lowestBatch;
+    private readonly Gauge _pending, _budget, _lag, _assigned, _memory, _series, _seriesBytes, _lowestBatch;
     private int _consecutiveFailures;
     private string? _lastFailure;
     private string? _stopped;
@@ -46,6 +46,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _budget = f.CreateGauge("metrify_memory_budget_bytes", "Column memory each table may hold (Ingest:MemoryBudgetBytes).");
         _budget.Set(memoryBudgetBytes);
         _lag = f.CreateGauge("metrify_kafka_consumer_lag", "Messages of a partition not yet read (high watermark minus position).", "topic", "partition");
+        _assigned = f.CreateGauge("metrify_kafka_assigned_partitions", "Partitions each of the daemon's consumers (Kafka:Consumers) owns.", "consumer");
         _kafkaCommit = f.CreateHistogram("metrify_kafka_commit_seconds", "Time to publish a chunk: close its files, write its ledger entry, rename them.",
             new HistogramConfiguration { LabelNames = ["topic"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
         _backpressure = f.CreateHistogram("metrify_kafka_backpressure_seconds", "Time a consumer stopped reading to wait for rolled chunks to be published.",
@@ -122,6 +123,9 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
     public void MemoryInUse(long bytes) => _memory.Set(bytes);
 
     public void Backpressure(TimeSpan waited) => _backpressure.Observe(waited.TotalSeconds);
+
+    public void Assignment(int consumer, int partitions) =>
+        _assigned.WithLabels(consumer.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(partitions);
 
     public void SeriesState(string source, int series, long bytes)
     {
