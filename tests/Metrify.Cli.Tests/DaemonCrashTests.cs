@@ -26,8 +26,8 @@ internal static class Daemons
             {
                 BootstrapServers = kafkaServers,
                 GroupId = group,
-                // One consumer per daemon: these tests are about daemons (processes) in a group; several consumers in
-                // one daemon are covered by RunCommandTests, which runs the default (one per core).
+                // One consumer per daemon (the default, said here because these tests are about daemons, processes,
+                // in a group); several consumers in one daemon are covered by RunCommandTests, which runs two.
                 Consumers = 1,
                 RollSeconds = 0.5,
                 Topics = new[] { new { Name = "readings", Table = "readings", Format = "jsonl" } },

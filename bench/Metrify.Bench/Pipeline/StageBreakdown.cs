@@ -82,18 +82,17 @@ public static class StageBreakdown
         var parts = Path.Combine(Path.GetTempPath(), "metrify-alloc-parts");
         if (Directory.Exists(parts)) Directory.Delete(parts, true);
         Directory.CreateDirectory(parts);
-        var lines = File.ReadAllLines(path);
         bool csv = path.EndsWith(".csv", StringComparison.Ordinal);
-        int body = csv ? 1 : 0, per = (lines.Length - body + 4) / 5;
-        var files = new List<string>();
-        for (int p = 0; p < 5; p++)
-        {
-            var part = Path.Combine(parts, $"part-{p}{Path.GetExtension(path)}");
-            var chunk = lines.Skip(body + p * per).Take(per);
-            File.WriteAllLines(part, csv ? chunk.Prepend(lines[0]) : chunk);
-            files.Add(part);
-        }
-        lines = null;
+        string? header = csv ? File.ReadLines(path).First() : null;
+        long per = (File.ReadLines(path).LongCount() - (csv ? 1 : 0) + 4) / 5;
+        var files = Enumerable.Range(0, 5).Select(p => Path.Combine(parts, $"part-{p}{Path.GetExtension(path)}")).ToList();
+        using (var lines = File.ReadLines(path).Skip(csv ? 1 : 0).GetEnumerator())
+            foreach (var part in files)
+            {
+                using var writer = new StreamWriter(part);
+                if (header is not null) writer.WriteLine(header);
+                for (long n = 0; n < per && lines.MoveNext(); n++) writer.WriteLine(lines.Current);
+            }
         using var ingestor = new Ingestor(new LakeOptions { Root = root, Durable = false }, new IngestOptions());
         ingestor.IngestFile(files[0]);
         using var sampler = new AllocationSampler();

@@ -7,16 +7,18 @@ public sealed unsafe partial class ColumnBatch
     /// <summary>
     /// Appends the given rows of <paramref name="source"/> (same table), column by column. Used to split a decoded
     /// batch by partition when its rows span several hours; the common single-hour batch is never copied.
+    /// <paramref name="withValues"/> (<see cref="ColumnsWithValues"/> of the source, taken once per source batch):
+    /// columns whose bit is clear are all null and not copied; every column is copied by default.
     /// </summary>
     [SkipLocalsInit]
-    public void AppendRows(ColumnBatch source, ReadOnlySpan<int> rows)
+    public void AppendRows(ColumnBatch source, ReadOnlySpan<int> rows, ulong withValues = ulong.MaxValue)
     {
         if (!ReferenceEquals(source.Table, Table)) throw new ArgumentException("Batches of different tables.", nameof(source));
         if (Count + rows.Length > Capacity) throw new ArgumentException("Not enough room for the rows.", nameof(rows));
         int baseRow = Count;
         for (int c = 0; c < _values.Length; c++)
         {
-            if (!source.HasValues(c))
+            if (c < 64 && (withValues & (1UL << c)) == 0)
             {
                 // All null: the rows' validity bits stay clear and their value slots are never read.
                 if (_data[c] is not null) new Span<int>((int*)_values[c].Pointer + baseRow + 1, rows.Length).Fill(((int*)_values[c].Pointer)[baseRow]);

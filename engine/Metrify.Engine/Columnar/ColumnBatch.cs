@@ -239,6 +239,15 @@ public sealed unsafe partial class ColumnBatch : IDisposable
     public bool HasValues(int column) =>
         _validity[column] is not { } v || new ReadOnlySpan<byte>(v.Pointer, (Count + 7) >> 3).IndexOfAnyExcept((byte)0) >= 0;
 
+    /// <summary><see cref="HasValues"/> of the first 64 columns as bits (<see cref="AppendRows"/> copies any later ones).</summary>
+    public ulong ColumnsWithValues()
+    {
+        ulong mask = 0;
+        for (int c = 0; c < Math.Min(64, _values.Length); c++)
+            if (HasValues(c)) mask |= 1UL << c;
+        return mask;
+    }
+
     public int NullCount(int column)
     {
         if (_validity[column] is not { } v) return 0;

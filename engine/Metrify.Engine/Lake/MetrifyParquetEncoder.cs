@@ -109,17 +109,15 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     /// <summary>Each row group's column chunk descriptions, kept for the next file (a file per hour per table).</summary>
     private static class MetaArrays
     {
-        private static readonly ConcurrentDictionary<int, ConcurrentBag<ColumnChunkMeta[]>> Free = new();
+        private static readonly ConcurrentDictionary<int, FreeList<ColumnChunkMeta[]>> Free = new();
 
         public static ColumnChunkMeta[] Rent(int columns) =>
-            Free.GetOrAdd(columns, _ => new()).TryTake(out var metas) ? metas : new ColumnChunkMeta[columns];
+            Free.GetOrAdd(columns, _ => new(256)).TryTake(out var metas) ? metas : new ColumnChunkMeta[columns];
 
         public static void Return(ColumnChunkMeta[] metas)
         {
-            var bag = Free.GetOrAdd(metas.Length, _ => new());
-            if (bag.Count >= 256) return;
             System.Array.Clear(metas); // string statistics are byte arrays: not kept alive by a free array
-            bag.Add(metas);
+            Free.GetOrAdd(metas.Length, _ => new(256)).Return(metas);
         }
     }
 
@@ -129,27 +127,27 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     /// </summary>
     private static class ColumnBuffers
     {
-        private static readonly ConcurrentDictionary<TableSpec, ConcurrentBag<ColumnChunkBuffer[]>> Free = new();
+        private static readonly ConcurrentDictionary<TableSpec, FreeList<ColumnChunkBuffer[]>> Free = new();
 
         public static ColumnChunkBuffer[] Rent(TableSpec table)
         {
-            if (Free.GetOrAdd(table, _ => new()).TryTake(out var columns)) return columns;
+            if (Free.GetOrAdd(table, _ => new(64)).TryTake(out var columns)) return columns;
             return table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
         }
 
         public static void Return(TableSpec table, ColumnChunkBuffer[] columns)
         {
-            var bag = Free.GetOrAdd(table, _ => new());
             foreach (var c in columns) c.Reset();
-            if (bag.Count < 64) bag.Add(columns);
-            else foreach (var c in columns) c.Dispose();
+            if (!Free.GetOrAdd(table, _ => new(64)).Return(columns))
+                foreach (var c in columns) c.Dispose();
         }
     }
 
     /// <summary>A page writer and its zstd context, reused across files.</summary>
     private sealed class ChunkEncoders(PageCompressor compressor)
     {
-        private static readonly ConcurrentBag<ChunkEncoders> Free = new();
+        // As many as an ingest has files open at once, or their grown index arrays are made again.
+        private static readonly FreeList<ChunkEncoders> Free = new(64);
 
         public PageCompressor Compressor { get; } = compressor;
         public ColumnChunkWriter Writer { get; } = new(compressor);
@@ -163,14 +161,13 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
                 if (e.Compressor.Compression == compression && e.Compressor.Level == level) found = e;
                 else (kept ??= []).Add(e);
             }
-            foreach (var e in kept ?? []) Free.Add(e);
+            foreach (var e in kept ?? []) Return(e);
             return found ?? new ChunkEncoders(new PageCompressor(compression, level));
         }
 
         public static void Return(ChunkEncoders encoders)
         {
-            if (Free.Count < 64) Free.Add(encoders); // as many as an ingest has files open at once, or their grown arrays are made again
-            else
+            if (!Free.Return(encoders))
             {
                 encoders.Writer.Dispose();
                 encoders.Compressor.Dispose();

@@ -117,10 +117,11 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
         var order = _order.AsSpan(0, n);
         for (int i = 0; i < n; i++) order[_bucketCount[bucketOf[i]]++] = i;
         int start = 0;
+        ulong withValues = batch.ColumnsWithValues(); // once per batch, not per hour it spans
         for (int b = 0; b < buckets; b++)
         {
             int end = _bucketCount[b];
-            AppendToPartition(_bucketHour[b], batch, order[start..end]);
+            AppendToPartition(_bucketHour[b], batch, order[start..end], withValues);
             start = end;
         }
     }
@@ -129,7 +130,8 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
     /// table, more at once than the shared array pool keeps per size, so renting there allocated anew.</summary>
     private sealed record Scratch(int[] Order, long[] Hours, int[] Bucket, long[] BucketHour, int[] BucketCount);
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<Scratch> FreeScratch = new();
+    private static readonly FreeList<Scratch> FreeScratch = new(64);
+    private Scratch? _scratch;
 
     private void RentScratch(int n)
     {
@@ -139,18 +141,20 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
             int size = (int)Math.Min(Array.MaxLength, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)n));
             s = new Scratch(new int[size], new long[size], new int[size], new long[size], new int[size]);
         }
+        _scratch = s;
         (_order, _hours, _bucket, _bucketHour, _bucketCount) = (s.Order, s.Hours, s.Bucket, s.BucketHour, s.BucketCount);
     }
 
     private void ReturnScratch()
     {
-        if (_hours.Length == 0) return;
-        if (FreeScratch.Count < 64) FreeScratch.Add(new Scratch(_order, _hours, _bucket, _bucketHour, _bucketCount));
+        if (_scratch is null) return;
+        FreeScratch.Return(_scratch);
+        _scratch = null;
         _order = _bucket = _bucketCount = [];
         _hours = _bucketHour = [];
     }
 
-    private void AppendToPartition(long hour, ColumnBatch source, ReadOnlySpan<int> rows)
+    private void AppendToPartition(long hour, ColumnBatch source, ReadOnlySpan<int> rows, ulong withValues)
     {
         while (!rows.IsEmpty)
         {
@@ -161,7 +165,7 @@ public sealed partial class PartitionedWriter : IBatchSink, IDisposable
                 _pending[hour] = target;
             }
             int take = Math.Min(rows.Length, target.Capacity - target.Count);
-            target.AppendRows(source, rows[..take]);
+            target.AppendRows(source, rows[..take], withValues);
             rows = rows[take..];
             if (target.IsFullOrLarge)
             {

@@ -47,14 +47,12 @@ internal sealed class SegmentedList<T> where T : struct
     /// second per partition) would otherwise allocate its segments afresh each time.</summary>
     public void Release()
     {
-        foreach (var segment in _segments)
-            if (Free.Count < MaxFree) Free.Add(segment);
+        foreach (var segment in _segments) Free.Return(segment);
         _segments.Clear();
         Count = 0;
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentBag<T[]> Free = new();
-    private const int MaxFree = 256; // 16 MiB of segments per element type
+    private static readonly Columnar.FreeList<T[]> Free = new(256); // 16 MiB of segments per element type
 
     private T[] NewSegment() => Free.TryTake(out var segment) && segment.Length == _perSegment ? segment : new T[_perSegment];
 }

@@ -108,6 +108,27 @@ public class ColumnBatchTests
     }
 
     [Fact]
+    public void AppendRows_skips_columns_the_source_has_no_value_in_and_leaves_them_null()
+    {
+        using var source = new ColumnBatch(W, 16);
+        for (int i = 0; i < 6; i++) AddRow(source, "s" + i, i, i % 2 == 0 ? null : i, i);
+        ulong withValues = source.ColumnsWithValues();
+        Assert.NotEqual(0UL, withValues & (1UL << 2)); // some temperatures
+        Assert.Equal(0UL, withValues & (1UL << 3));    // column 3 never written
+        using var target = new ColumnBatch(W, 16);
+        target.SetDouble(3, 7.5); // a row of the target's own that has column 3
+        AddRow(target, "own", 100, 1, 0);
+        target.AppendRows(source, [5, 2], withValues);
+        Assert.Equal(3, target.Count);
+        Assert.True(target.IsValid(3, 0));
+        Assert.False(target.IsValid(3, 1));
+        Assert.False(target.IsValid(3, 2));
+        Assert.Equal(5.0, target.DoubleValues(2)[1]);
+        Assert.False(target.IsValid(2, 2));
+        Assert.Equal("s5"u8.ToArray(), target.GetBytes(0, 1).ToArray());
+    }
+
+    [Fact]
     public void KeepRows_moves_the_kept_rows_down_in_runs_with_strings_and_validity()
     {
         using var batch = new ColumnBatch(W, 16);
