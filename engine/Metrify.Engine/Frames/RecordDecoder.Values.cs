@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using Metrify.Engine.Columnar;
 using Metrify.Engine.Frames.Text;
@@ -23,7 +24,7 @@ public abstract partial class RecordDecoder
                 if (Utf8Number.TryParseDouble(text, out double d)) { Batch.SetDouble(column, d); return true; }
                 return StoreUnparsed(column, text, QuarantineReason.BadNumber, out reason);
             case ColumnKind.TimestampMicros:
-                if (Utf8Timestamp.TryParseMicros(text, out long micros))
+                if (TryParseStamp(text, out long micros))
                 {
                     Batch.SetInt64(column, micros);
                     if (column == PartitionColumn) timestamp = micros;
@@ -44,6 +45,32 @@ public abstract partial class RecordDecoder
                 Batch.SetBytes(column, text);
                 return true;
         }
+    }
+
+    // The last instant parsed, as text and value: meters report in rounds, so most rows repeat the previous row's
+    // instant, and two vector compares are cheaper than parsing and validating a calendar date again.
+    private Vector128<byte> _stampHead, _stampTail;
+    private int _stampLength;
+    private long _stampMicros;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryParseStamp(ReadOnlySpan<byte> text, out long micros)
+    {
+        if (text.Length == _stampLength
+            && Vector128.Create(text) == _stampHead && Vector128.Create(text[^16..]) == _stampTail)
+        {
+            micros = _stampMicros;
+            return true;
+        }
+        if (!Utf8Timestamp.TryParseMicros(text, out micros)) return false;
+        if (text.Length is >= 16 and <= 32)
+        {
+            _stampHead = Vector128.Create(text);
+            _stampTail = Vector128.Create(text[^16..]);
+            _stampLength = text.Length;
+            _stampMicros = micros;
+        }
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -92,6 +92,61 @@ public class JsonLinesDecoderTests
     }
 
     [Fact]
+    public void A_repeated_layout_and_every_departure_from_it_decode_as_a_line_read_alone()
+    {
+        // After a line, the decoder reads the next against that line's layout. Each departure below must give what
+        // a decoder that has seen no line before gives: the same row, or the same quarantine reason.
+        string[] departures =
+        [
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM0000001234567890123456789\",\"reading_timestamp\":\"2026-01-05T00:15:00.5+01:00\",\"consumption_kwh\":1,\"export_kwh\":0.5,\"voltage_v\":-0.0}",
+            "{\"meter_id\":\"SM\\u00e9\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":4.6e-2,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":nul,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":nulx,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0e}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":\"234\"}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":true}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":01}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0,\"x\":1}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"consumption_kwh\":0.047,\"voltage_v\":234.0}",
+            "{ \"meter_id\": \"SM1\", \"reading_timestamp\": \"2026-01-05T00:15:00Z\", \"consumption_kwh\": 0.046, \"export_kwh\": null, \"voltage_v\": 234.0 }",
+            "{\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"meter_id\":\"SM1\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":null,\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-13-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}  ",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}}",
+            "{\"meter_id\":\"SM1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":2340000000000000000}",
+            "{\"meter_id\":\"SM\"1\",\"reading_timestamp\":\"2026-01-05T00:15:00Z\",\"consumption_kwh\":0.046,\"export_kwh\":null,\"voltage_v\":234.0}",
+        ];
+        var r = new Random(11);
+        var lines = new List<string>();
+        for (int i = 0; i < 400; i++)
+            lines.Add(r.Next(3) == 0 ? departures[r.Next(departures.Length)] : departures[0].Replace("SM1", $"SM{r.Next(100000):D6}"));
+        foreach (int chunk in new[] { int.MaxValue, 7, 150 })
+        {
+            var whole = DecodeHarness.Json(string.Concat(lines.Select(l => l + "\n")), chunk: chunk);
+            int row = 0;
+            for (int i = 0; i < lines.Count; i++)
+            {
+                var alone = DecodeHarness.Json(lines[i] + "\n");
+                if (alone.Quarantine.Count == 1)
+                {
+                    var q = Assert.Single(whole.Quarantine, q => q.Line == i + 1);
+                    Assert.Equal(alone.Quarantine[0].Reason, q.Reason);
+                    continue;
+                }
+                Assert.Equal(alone.Rows.Single(), whole.Rows[row++]);
+            }
+            Assert.Equal(row, whole.Rows.Count);
+        }
+    }
+
+    [Fact]
     public void Every_byte_is_accounted_for()
     {
         var text = "{\"meter_id\":\"SM0\",\"reading_timestamp\":\"2026-01-05T00:00:00Z\"}\r\n\n  \n{broken\n{\"meter_id\":\"SM0\"}";

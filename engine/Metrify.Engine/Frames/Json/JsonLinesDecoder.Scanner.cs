@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Frames.Json;
@@ -53,6 +56,7 @@ public sealed partial class JsonLinesDecoder
                     if (!StoreText(column, _kinds[column], text, ref timestamp, out reason)) { failedColumn = column; return ScanStatus.Rejected; }
                     set |= text.IsEmpty && _kinds[column] != ColumnKind.Utf8 ? 0 : 1UL << column;
                 }
+                See(property - 1, column >= 0 && _kinds[column] is ColumnKind.Utf8 or ColumnKind.TimestampMicros ? column : -1, i, valueEnd);
             }
             else if (first == (byte)'{' || first == (byte)'[')
             {
@@ -62,6 +66,7 @@ public sealed partial class JsonLinesDecoder
             {
                 Batch.SetDouble(column, number);
                 set |= 1UL << column;
+                See(property - 1, column, i, valueEnd);
             }
             else
             {
@@ -73,14 +78,17 @@ public sealed partial class JsonLinesDecoder
                 {
                     if (!text.SequenceEqual("null"u8)) return ScanStatus.Rejected;
                     if (column >= 0 && !StoreEmpty(column, out reason)) { failedColumn = column; return ScanStatus.Rejected; }
+                    See(property - 1, column, i, valueEnd);
                 }
                 else if (first == (byte)'t' || first == (byte)'f')
                 {
                     if (!text.SequenceEqual("true"u8) && !text.SequenceEqual("false"u8)) return ScanStatus.Rejected;
+                    See(property - 1, -1, i, valueEnd);
                     if (column >= 0) { failedColumn = column; reason = QuarantineReason.WrongType; return ScanStatus.Rejected; }
                 }
                 else
                 {
+                    See(property - 1, -1, i, valueEnd);
                     if (!IsJsonNumber(text)) return ScanStatus.Rejected;
                     if (column >= 0)
                     {
@@ -93,7 +101,12 @@ public sealed partial class JsonLinesDecoder
             i = SkipSpace(s, valueEnd);
             if (i >= s.Length) return ScanStatus.Rejected;
             if (s[i] == (byte)',') { i = SkipSpace(s, i + 1); continue; }
-            if (s[i] == (byte)'}') return SkipSpace(s, i + 1) == s.Length ? ScanStatus.Ok : ScanStatus.Rejected;
+            if (s[i] == (byte)'}')
+            {
+                if (SkipSpace(s, i + 1) != s.Length) return ScanStatus.Rejected;
+                LearnTemplate(s, property);
+                return ScanStatus.Ok;
+            }
             return ScanStatus.Rejected;
         }
     }
@@ -117,20 +130,27 @@ public sealed partial class JsonLinesDecoder
     }
 
     /// <summary>Offset (from <paramref name="start"/>) of the first quote or backslash, or -1. Values are short (ids,
-    /// instants), so a plain loop beats a vectorised search's set-up; long strings still get the vectorised one.</summary>
+    /// instants): one or two 16-byte compares find the end without a call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int StringEnd(ReadOnlySpan<byte> s, int start)
     {
-        int limit = Math.Min(s.Length, start + 32);
-        for (int k = start; k < limit; k++)
+        ref byte at = ref MemoryMarshal.GetReference(s);
+        if (start + 32 <= s.Length)
         {
-            byte b = s[k];
-            if (b == (byte)'"' || b == (byte)'\\') return k - start;
+            uint hits = QuoteOrBackslash(Vector128.LoadUnsafe(ref at, (nuint)start));
+            if (hits != 0) return BitOperations.TrailingZeroCount(hits);
+            hits = QuoteOrBackslash(Vector128.LoadUnsafe(ref at, (nuint)(start + 16)));
+            if (hits != 0) return 16 + BitOperations.TrailingZeroCount(hits);
+            int rest = s[(start + 32)..].IndexOfAny((byte)'"', (byte)'\\');
+            return rest < 0 ? -1 : 32 + rest;
         }
-        if (limit == s.Length) return -1;
-        int rest = s[limit..].IndexOfAny((byte)'"', (byte)'\\');
-        return rest < 0 ? -1 : limit - start + rest;
+        int end = s[start..].IndexOfAny((byte)'"', (byte)'\\');
+        return end;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint QuoteOrBackslash(Vector128<byte> v) =>
+        (Vector128.Equals(v, Vector128.Create((byte)'"')) | Vector128.Equals(v, Vector128.Create((byte)'\\'))).ExtractMostSignificantBits();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int SkipSpace(ReadOnlySpan<byte> s, int i)

@@ -91,6 +91,17 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
     {
         ulong set = 0;
         long timestamp = 0;
+        if (_templateSteps != 0)
+        {
+            if (TryScanTemplate(line, ref set, ref timestamp))
+            {
+                FinishRow(line, offset, set, timestamp);
+                return;
+            }
+            Batch.DiscardRow();
+            set = 0;
+            timestamp = 0;
+        }
         var status = ScanFlatObject(line, ref set, ref timestamp, out int failedColumn, out var reason);
         if (status == ScanStatus.NeedsReader)
         {
@@ -103,6 +114,12 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
             RejectRow(offset, line, reason, failedColumn >= 0 ? DescribeJson(failedColumn, reason) : "not a valid JSON object");
             return;
         }
+        FinishRow(line, offset, set, timestamp);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FinishRow(ReadOnlySpan<byte> line, long offset, ulong set, long timestamp)
+    {
         if ((set & _requiredMask) != _requiredMask)
         {
             int missing = System.Numerics.BitOperations.TrailingZeroCount(_requiredMask & ~set);
