@@ -6,14 +6,14 @@ public sealed partial class CsvDecoder
 {
     private byte[] _unquoted = new byte[256];
 
-    /// <summary>
-    /// The slow path for a record holding a quote: fields may contain separators, doubled quotes and line breaks.
-    /// Returns the bytes consumed, or 0 when the record is not complete in <paramref name="data"/> yet.
-    /// </summary>
     /// <summary>Whether a quote was ever seen: a quoted field can hold a line break, so segments split at line
     /// breaks are only valid when this stays false.</summary>
     public bool SawQuote { get; private set; }
 
+    /// <summary>
+    /// The slow path for a record holding a quote: fields may contain separators, doubled quotes and line breaks.
+    /// Returns the bytes consumed, or 0 when the record is not complete in <paramref name="data"/> yet.
+    /// </summary>
     private int DecodeQuoted(ReadOnlySpan<byte> data, long offset, bool isFinalBlock)
     {
         SawQuote = true;

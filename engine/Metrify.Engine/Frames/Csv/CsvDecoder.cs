@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Metrify.Engine.Columnar;
 
 namespace Metrify.Engine.Frames.Csv;
@@ -51,6 +52,11 @@ public sealed partial class CsvDecoder : RecordDecoder
                 pos += skip;
                 if (nl >= 0) { _skippingOversized = false; LineNumber++; }
                 continue;
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                pos = DecodeBlocks(data, pos, dataOffset);
+                rest = data[pos..];
             }
             int hit = rest.IndexOfAny(LineEndOrQuote);
             if (hit >= 0 && rest[hit] == (byte)'"')
