@@ -37,11 +37,14 @@ internal sealed class ColumnChunkWriter : IDisposable
     private readonly ByteSink _header = new(256);
     private readonly ThriftCompactWriter _thrift;
     private readonly PageCompressor _compressor;
-    private int[] _indices = ArrayPool<int>.Shared.Rent(1 << 12);
-    private int[] _levels = ArrayPool<int>.Shared.Rent(1 << 12);
-    private int[] _slots = ArrayPool<int>.Shared.Rent(1 << 12);
-    private int[] _entries = ArrayPool<int>.Shared.Rent(1 << 12); // dictionary entry -> first row holding it
-    private int[] _successors = ArrayPool<int>.Shared.Rent(1 << 12); // string entry -> the entry that followed it last
+    private const int SmallScratch = 1 << 12;
+    // The shared array pool let go of these (2 MB arrays re-made in a steady ingest); this pool keeps what it is given.
+    private static readonly ArrayPool<int> Scratch = ArrayPool<int>.Create(1 << 24, 16);
+    private int[] _indices = Scratch.Rent(SmallScratch);
+    private int[] _levels = Scratch.Rent(SmallScratch);
+    private int[] _slots = Scratch.Rent(SmallScratch);
+    private int[] _entries = Scratch.Rent(SmallScratch); // dictionary entry -> first row holding it
+    private int[] _successors = Scratch.Rent(SmallScratch); // string entry -> the entry that followed it last
 
     public ColumnChunkWriter(PageCompressor compressor)
     {
@@ -50,6 +53,39 @@ internal sealed class ColumnChunkWriter : IDisposable
     }
 
     public ColumnChunkMeta Write(ColumnChunkBuffer column, Stream output)
+    {
+        try
+        {
+            return WriteChunk(column, output);
+        }
+        finally
+        {
+            ShrinkScratch();
+        }
+    }
+
+    /// <summary>
+    /// The index arrays grow with the chunk (2 MB each for a day of quarter hours of 5,000 meters) and are only
+    /// needed while it is written, so they go back to the shared pool after each chunk: the encoders kept for open
+    /// files do not each hold a set, and opening more files at once than ever before allocates nothing new.
+    /// </summary>
+    private void ShrinkScratch()
+    {
+        Shrink(ref _indices);
+        Shrink(ref _levels);
+        Shrink(ref _slots);
+        Shrink(ref _entries);
+        Shrink(ref _successors);
+
+        static void Shrink(ref int[] array)
+        {
+            if (array.Length <= SmallScratch) return;
+            Scratch.Return(array);
+            array = Scratch.Rent(SmallScratch);
+        }
+    }
+
+    private ColumnChunkMeta WriteChunk(ColumnChunkBuffer column, Stream output)
     {
         int valid = column.ValidCount;
         Ensure(ref _indices, valid);
@@ -357,8 +393,8 @@ internal sealed class ColumnChunkWriter : IDisposable
     private static void Ensure(ref int[] array, int length)
     {
         if (array.Length >= length) return;
-        ArrayPool<int>.Shared.Return(array);
-        array = ArrayPool<int>.Shared.Rent(length);
+        Scratch.Return(array);
+        array = Scratch.Rent(length);
     }
 
     public void Dispose()
@@ -366,10 +402,10 @@ internal sealed class ColumnChunkWriter : IDisposable
         _body.Dispose();
         _compressed.Dispose();
         _header.Dispose();
-        ArrayPool<int>.Shared.Return(_indices);
-        ArrayPool<int>.Shared.Return(_levels);
-        ArrayPool<int>.Shared.Return(_slots);
-        ArrayPool<int>.Shared.Return(_entries);
-        ArrayPool<int>.Shared.Return(_successors);
+        Scratch.Return(_indices);
+        Scratch.Return(_levels);
+        Scratch.Return(_slots);
+        Scratch.Return(_entries);
+        Scratch.Return(_successors);
     }
 }
