@@ -14,6 +14,7 @@ public abstract partial class RecordDecoder
     private readonly ColumnBatchPool _pool;
     private readonly IBatchSink _sink;
     private readonly bool[] _written;
+    private readonly bool[] _required; // per column, read per empty field: an array, not the table's list
     private bool _anyGood;
     private long _batchHour = long.MinValue;
 
@@ -27,6 +28,7 @@ public abstract partial class RecordDecoder
         Quarantine = quarantine;
         MaxRecordBytes = maxRecordBytes;
         _written = new bool[table.Columns.Count];
+        _required = table.Columns.Select(c => c.Required).ToArray();
         PartitionColumn = table.PartitionColumnIndex;
         Batch = pool.Rent();
     }
