@@ -43,26 +43,22 @@ public sealed partial class CsvDecoder
             int at = block + BitOperations.TrailingZeroCount(mask);
             mask &= mask - 1;
             byte hit = Unsafe.Add(ref start, at);
-            if (hit == _separator)
-            {
-                if (field < fields && map[field] >= 0
-                    && !StoreText(map[field], kinds[field], data[fieldStart..at], ref timestamp, out _))
-                    return GiveUp(lineStart, field + 1);
-                field++;
-                fieldStart = at + 1;
-                continue;
-            }
-            if (hit != (byte)'\n') return GiveUp(lineStart, field + 1); // a quote
-            int lineEnd = at > lineStart && Unsafe.Add(ref start, at - 1) == (byte)'\r' ? at - 1 : at;
-            int lineLength = lineEnd - lineStart;
-            if (field + 1 != fields || lineLength == 0 || lineLength > MaxRecordBytes || fieldStart > lineEnd)
+            bool lineEnds = hit != _separator;
+            if (lineEnds && hit != (byte)'\n') return GiveUp(lineStart, field + 1); // a quote
+            // One place stores a field, whether a separator or the line end closes it: the parsers are inlined once.
+            int fieldEnd = lineEnds && at > lineStart && Unsafe.Add(ref start, at - 1) == (byte)'\r' ? at - 1 : at;
+            if (field < fields && map[field] >= 0
+                && !StoreText(map[field], kinds[field], data[fieldStart..fieldEnd], ref timestamp, out _))
                 return GiveUp(lineStart, field + 1);
-            if (map[field] >= 0 && !StoreText(map[field], kinds[field], data[fieldStart..lineEnd], ref timestamp, out _))
-                return GiveUp(lineStart, field + 1);
-            AcceptRow(dataOffset + lineStart, dataOffset + lineEnd, timestamp);
-            Stats.BytesSkipped += at + 1 - lineEnd; // the line ending
+            field++;
+            fieldStart = at + 1;
+            if (!lineEnds) continue;
+            int lineLength = fieldEnd - lineStart;
+            if (field != fields || lineLength == 0 || lineLength > MaxRecordBytes) return GiveUp(lineStart, field);
+            AcceptRow(dataOffset + lineStart, dataOffset + fieldEnd, timestamp);
+            Stats.BytesSkipped += at + 1 - fieldEnd; // the line ending
             LineNumber++;
-            lineStart = fieldStart = at + 1;
+            lineStart = at + 1;
             field = 0;
             timestamp = 0;
         }
