@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text;
 using Metrify.Engine.Columnar;
 using Metrify.Engine.Frames.Text;
@@ -59,26 +58,22 @@ public abstract partial class RecordDecoder
     }
 
     // The last instant parsed, as text and value: meters report in rounds, so most rows repeat the previous row's
-    // instant, and two vector compares are cheaper than parsing and validating a calendar date again.
-    private Vector128<byte> _stampHead, _stampTail;
-    private int _stampLength;
+    // instant, and comparing its text is cheaper than parsing and validating a calendar date again.
+    private ShortBytes _stampText;
     private long _stampMicros;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryParseStamp(ReadOnlySpan<byte> text, out long micros)
     {
-        if (text.Length == _stampLength
-            && Vector128.Create(text) == _stampHead && Vector128.Create(text[^16..]) == _stampTail)
+        if (_stampText.SameAs(text))
         {
             micros = _stampMicros;
             return true;
         }
         if (!Utf8Timestamp.TryParseMicros(text, out micros)) return false;
-        if (text.Length is >= 16 and <= 32)
+        if (text.Length <= ShortBytes.MaxLength)
         {
-            _stampHead = Vector128.Create(text);
-            _stampTail = Vector128.Create(text[^16..]);
-            _stampLength = text.Length;
+            _stampText = ShortBytes.Of(text);
             _stampMicros = micros;
         }
         return true;

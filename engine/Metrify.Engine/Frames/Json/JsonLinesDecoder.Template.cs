@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Metrify.Engine.Columnar;
+using Metrify.Engine.Frames.Text;
 
 namespace Metrify.Engine.Frames.Json;
 
@@ -13,10 +13,9 @@ public sealed partial class JsonLinesDecoder
     // name and the spacing together, and the value is parsed knowing its column. Any difference, or any value that
     // is not a plain number, string or null, sends the line to the scanner, which starts over and learns the new
     // layout.
-    private const int MaxTemplateSeparator = 32;
     private readonly TemplateStep[] _template = new TemplateStep[64];
     private int _templateSteps; // 0: no template
-    private Separator _templateEnd;
+    private ShortBytes _templateEnd;
     // What the scanner saw of the line it is reading, to learn a template from once the line is accepted.
     private readonly int[] _seenColumn = new int[64];
     private readonly int[] _seenValueStart = new int[64];
@@ -24,52 +23,9 @@ public sealed partial class JsonLinesDecoder
 
     private struct TemplateStep
     {
-        public Separator Before;
+        public ShortBytes Before;
         public int Column;
         public ColumnKind Kind;
-    }
-
-    /// <summary>Up to 32 bytes compared with two overlapping loads: vectors from 16 bytes, words from 8, bytes below.</summary>
-    private struct Separator
-    {
-        public Vector128<byte> Head, Tail;
-        public int Length;
-
-        public static Separator Of(ReadOnlySpan<byte> bytes)
-        {
-            Span<byte> head = stackalloc byte[16], tail = stackalloc byte[16];
-            head.Clear();
-            tail.Clear();
-            if (bytes.Length >= 16)
-            {
-                bytes[..16].CopyTo(head);
-                bytes[^16..].CopyTo(tail);
-            }
-            else if (bytes.Length >= 8)
-            {
-                bytes[..8].CopyTo(head);
-                bytes[^8..].CopyTo(tail);
-            }
-            else bytes.CopyTo(head);
-            return new Separator { Head = Vector128.Create(head), Tail = Vector128.Create(tail), Length = bytes.Length };
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public readonly bool Matches(ReadOnlySpan<byte> s, int at)
-        {
-            int length = Length;
-            if (at + length > s.Length) return false;
-            ref byte start = ref Unsafe.Add(ref MemoryMarshal.GetReference(s), at);
-            if (length >= 16)
-                return Vector128.LoadUnsafe(ref start) == Head
-                    && Vector128.LoadUnsafe(ref Unsafe.Add(ref start, length - 16)) == Tail;
-            if (length >= 8)
-                return Unsafe.ReadUnaligned<ulong>(ref start) == Head.AsUInt64().GetElement(0)
-                    && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, length - 8)) == Tail.AsUInt64().GetElement(0);
-            for (int k = 0; k < length; k++)
-                if (Unsafe.Add(ref start, k) != Head.GetElement(k)) return false;
-            return true;
-        }
     }
 
     /// <summary>Reads the line against the template. False (with a partly written row) when it does not fit.</summary>
@@ -136,12 +92,12 @@ public sealed partial class JsonLinesDecoder
         {
             int column = _seenColumn[p];
             int start = _seenValueStart[p];
-            if (column < 0 || start - previousEnd > MaxTemplateSeparator) return;
-            _template[p] = new TemplateStep { Before = Separator.Of(s[previousEnd..start]), Column = column, Kind = _kinds[column] };
+            if (column < 0 || start - previousEnd > ShortBytes.MaxLength) return;
+            _template[p] = new TemplateStep { Before = ShortBytes.Of(s[previousEnd..start]), Column = column, Kind = _kinds[column] };
             previousEnd = _seenValueEnd[p];
         }
-        if (s.Length - previousEnd > MaxTemplateSeparator) return;
-        _templateEnd = Separator.Of(s[previousEnd..]);
+        if (s.Length - previousEnd > ShortBytes.MaxLength) return;
+        _templateEnd = ShortBytes.Of(s[previousEnd..]);
         _templateSteps = properties;
     }
 }

@@ -37,14 +37,14 @@ internal sealed class ColumnChunkWriter : IDisposable
     private readonly ByteSink _header = new(256);
     private readonly ThriftCompactWriter _thrift;
     private readonly PageCompressor _compressor;
-    private const int SmallScratch = 1 << 12;
-    // The shared array pool let go of these (2 MB arrays re-made in a steady ingest); this pool keeps what it is given.
+    // Scratch for one chunk, rented as it is written and returned after it. The shared array pool let go of these
+    // (2 MB arrays re-made in a steady ingest); this pool keeps what it is given.
     private static readonly ArrayPool<int> Scratch = ArrayPool<int>.Create(1 << 24, 16);
-    private int[] _indices = Scratch.Rent(SmallScratch);
-    private int[] _levels = Scratch.Rent(SmallScratch);
-    private int[] _slots = Scratch.Rent(SmallScratch);
-    private int[] _entries = Scratch.Rent(SmallScratch); // dictionary entry -> first row holding it
-    private int[] _successors = Scratch.Rent(SmallScratch); // string entry -> the entry that followed it last
+    private int[] _indices = [];
+    private int[] _levels = [];
+    private int[] _slots = [];
+    private int[] _entries = []; // dictionary entry -> first row holding it
+    private int[] _successors = []; // string entry -> the entry that followed it last
 
     public ColumnChunkWriter(PageCompressor compressor)
     {
@@ -60,28 +60,28 @@ internal sealed class ColumnChunkWriter : IDisposable
         }
         finally
         {
-            ShrinkScratch();
+            ReturnScratch();
         }
     }
 
     /// <summary>
     /// The index arrays grow with the chunk (2 MB each for a day of quarter hours of 5,000 meters) and are only
-    /// needed while it is written, so they go back to the shared pool after each chunk: the encoders kept for open
-    /// files do not each hold a set, and opening more files at once than ever before allocates nothing new.
+    /// needed while it is written, so they go back to the pool after each chunk: the encoders kept for open files do
+    /// not each hold a set, and opening more files at once than ever before allocates nothing new.
     /// </summary>
-    private void ShrinkScratch()
+    private void ReturnScratch()
     {
-        Shrink(ref _indices);
-        Shrink(ref _levels);
-        Shrink(ref _slots);
-        Shrink(ref _entries);
-        Shrink(ref _successors);
+        Return(ref _indices);
+        Return(ref _levels);
+        Return(ref _slots);
+        Return(ref _entries);
+        Return(ref _successors);
 
-        static void Shrink(ref int[] array)
+        static void Return(ref int[] array)
         {
-            if (array.Length <= SmallScratch) return;
+            if (array.Length == 0) return;
             Scratch.Return(array);
-            array = Scratch.Rent(SmallScratch);
+            array = [];
         }
     }
 
@@ -393,7 +393,7 @@ internal sealed class ColumnChunkWriter : IDisposable
     private static void Ensure(ref int[] array, int length)
     {
         if (array.Length >= length) return;
-        Scratch.Return(array);
+        if (array.Length != 0) Scratch.Return(array);
         array = Scratch.Rent(length);
     }
 
@@ -402,10 +402,6 @@ internal sealed class ColumnChunkWriter : IDisposable
         _body.Dispose();
         _compressed.Dispose();
         _header.Dispose();
-        Scratch.Return(_indices);
-        Scratch.Return(_levels);
-        Scratch.Return(_slots);
-        Scratch.Return(_entries);
-        Scratch.Return(_successors);
+        ReturnScratch();
     }
 }
