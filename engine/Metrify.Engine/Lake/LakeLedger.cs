@@ -18,7 +18,6 @@ public sealed record LedgerEntry(
 /// </summary>
 public sealed class LakeLedger
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly string _root;
     private readonly string _directory;
 
@@ -34,7 +33,7 @@ public sealed class LakeLedger
         foreach (var file in Directory.EnumerateFiles(_directory, "*.json"))
         {
             LedgerEntry? entry;
-            try { entry = JsonSerializer.Deserialize<LedgerEntry>(File.ReadAllBytes(file), Json); }
+            try { entry = JsonSerializer.Deserialize(File.ReadAllBytes(file), LedgerJson.Default.LedgerEntry); }
             catch (JsonException) { continue; } // a torn entry from a crash: its files are found again by name
             if (entry is not null) yield return entry;
         }
@@ -47,7 +46,7 @@ public sealed class LakeLedger
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
         {
-            JsonSerializer.Serialize(stream, entry, Json);
+            JsonSerializer.Serialize(stream, entry, LedgerJson.Default.LedgerEntry);
             if (durable) stream.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);

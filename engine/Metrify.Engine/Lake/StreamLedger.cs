@@ -22,7 +22,6 @@ public sealed record ChunkEntry(string Stream, long First, long Last, long Messa
 /// </summary>
 public sealed class StreamLedger
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
     private readonly string _directory;
 
     /// <param name="stream">The stream's ledger key, a relative path such as <c>kafka/readings/3</c>.</param>
@@ -42,7 +41,7 @@ public sealed class StreamLedger
         if (!Directory.Exists(_directory)) return entries;
         foreach (var file in Directory.EnumerateFiles(_directory, "*.json"))
         {
-            var entry = JsonSerializer.Deserialize<ChunkEntry>(File.ReadAllBytes(file), Json)
+            var entry = JsonSerializer.Deserialize(File.ReadAllBytes(file), LedgerJson.Default.ChunkEntry)
                 ?? throw new InvalidDataException($"{file}: empty ledger entry");
             entries.Add(entry);
         }
@@ -64,7 +63,7 @@ public sealed class StreamLedger
         var temp = Path.Combine(_directory, $".{entry.First}-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
-            JsonSerializer.Serialize(stream, entry, Json);
+            JsonSerializer.Serialize(stream, entry, LedgerJson.Default.ChunkEntry);
             if (durable) stream.Flush(flushToDisk: true);
         }
         try
