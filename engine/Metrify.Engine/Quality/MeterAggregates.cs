@@ -49,7 +49,9 @@ internal sealed class MeterAggregates
 {
     private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
     public static readonly long[] Lengths = [Quarter, Hour, Day];
-    private readonly List<(byte[] Bytes, int Offset)> _chunks = new(); // pinned, and used from a 64-byte boundary
+    private readonly List<byte[]> _chunks = new(); // pinned, and used from a 64-byte boundary (_bases)
+    private nint[] _bases = [];
+    private int _chunkCount;
     private readonly double[] _expected;
     private readonly long _graceMicros;
     // Per level: how many closed intervals a late reading within the allowance can reach (ceil(grace / length)),
@@ -87,19 +89,23 @@ internal sealed class MeterAggregates
 
     /// <summary>A meter's open and held intervals, side by side (what a journal saves and restores).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Span<IntervalAggregate> Of(int number)
+    public unsafe Span<IntervalAggregate> Of(int number)
     {
         int chunk = number >> _chunkShift;
-        while (chunk >= _chunks.Count) _chunks.Add(NewChunk());
-        var (bytes, offset) = _chunks[chunk];
-        const int size = 64;
-        return MemoryMarshal.Cast<byte, IntervalAggregate>(bytes.AsSpan(offset + (number & (MetersPerChunk - 1)) * _block * size, _block * size));
+        if (chunk >= _chunkCount) AddChunks(chunk);
+        return new Span<IntervalAggregate>((IntervalAggregate*)_bases[chunk] + (number & (MetersPerChunk - 1)) * _block, _block);
     }
 
-    private unsafe (byte[], int) NewChunk()
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private unsafe void AddChunks(int upTo)
     {
-        var bytes = GC.AllocateArray<byte>(MetersPerChunk * _block * 64 + 64, pinned: true);
-        fixed (byte* at = bytes) return (bytes, (int)((64 - (nint)at % 64) % 64));
+        while (_chunkCount <= upTo)
+        {
+            var bytes = GC.AllocateArray<byte>(MetersPerChunk * _block * 64 + 64, pinned: true);
+            _chunks.Add(bytes);
+            if (_chunkCount == _bases.Length) Array.Resize(ref _bases, Math.Max(4, _bases.Length * 2));
+            fixed (byte* at = bytes) _bases[_chunkCount++] = (nint)at + (nint)((64 - (nint)at % 64) % 64); // pinned: the address holds
+        }
     }
 
     public long AllocatedBytes => (long)_chunks.Count * (MetersPerChunk * _block * 64 + 64);
@@ -122,37 +128,36 @@ internal sealed class MeterAggregates
     }
 
     /// <summary>Closes the open quarter for a reading past it (and its hour and day when the reading is past them),
-    /// and opens the reading's quarter.</summary>
+    /// and opens the reading's quarter. Each closed interval is folded into the one above before it is retired, so
+    /// nothing is copied aside.</summary>
     private void Close(Span<IntervalAggregate> block, int number, long micros, long position, AggregateOutput? output)
     {
         ref var quarter = ref block[0];
-        var closed = quarter;
+        ref var hour = ref block[1];
+        if (hour.Count == 0) Open(ref hour, IntervalStart(quarter.Start, Hour)); // keeps a revision a flush wrote
+        Fold(ref hour, quarter);
         long next = quarter.Start + Quarter;
-        Retire(block, 0, Quarter, number, ref quarter, position, output);
+        Retire(block, 0, number, ref quarter, position, output);
         // Most readings fall in the next quarter: no division for them.
         Open(ref quarter, (ulong)(micros - next) < (ulong)Quarter ? next : IntervalStart(micros, Quarter));
-        ref var hour = ref block[1];
-        if (hour.Count == 0) Open(ref hour, IntervalStart(closed.Start, Hour)); // keeps a revision a flush wrote
-        Fold(ref hour, closed);
         if ((ulong)(micros - hour.Start) < (ulong)Hour) return;
-        closed = hour;
-        Retire(block, 1, Hour, number, ref hour, position, output);
         ref var day = ref block[2];
-        if (day.Count == 0) Open(ref day, IntervalStart(closed.Start, Day));
-        Fold(ref day, closed);
+        if (day.Count == 0) Open(ref day, IntervalStart(hour.Start, Day));
+        Fold(ref day, hour);
+        Retire(block, 1, number, ref hour, position, output);
         if ((ulong)(micros - day.Start) < (ulong)Day) return;
-        Retire(block, 2, Day, number, ref day, position, output);
+        Retire(block, 2, number, ref day, position, output);
     }
 
     /// <summary>Writes a complete interval (its row lands with the reading that closed it, inside this input's
     /// range), keeps it for late readings, and empties its place.</summary>
-    private void Retire(Span<IntervalAggregate> block, int level, long length, int number, ref IntervalAggregate a,
+    private void Retire(Span<IntervalAggregate> block, int level, int number, ref IntervalAggregate a,
         long position, AggregateOutput? output)
     {
         if (output is not null) Emit(level, number, a, position);
         if (_heldSlots[level] > 0)
         {
-            ref var held = ref block[HeldSlot(level, a.Start, length)];
+            ref var held = ref block[HeldSlot(level, a.Start)];
             held = a;
             held.Written(); // the row just written
         }
@@ -175,7 +180,7 @@ internal sealed class MeterAggregates
         var aggregates = Of(number);
         long quarter = IntervalStart(micros, Quarter);
         ref var open15 = ref aggregates[0];
-        ref var held15 = ref aggregates[HeldSlot(0, quarter, Quarter)];
+        ref var held15 = ref aggregates[HeldSlot(0, quarter)];
         ulong seen = open15.Count > 0 && open15.Start == quarter ? open15.Seen : held15.Count > 0 && held15.Start == quarter ? held15.Seen : 0;
         ulong bit = IntervalAggregate.SeenBit(micros, quarter, IntervalAggregate.QuarterSixtyFourth);
         if ((seen & bit) != 0) return false;
@@ -192,7 +197,7 @@ internal sealed class MeterAggregates
             }
             // The slot holds this interval, or an older one: then no reading had reached this one (the allowance
             // reaches back at most as many intervals as there are slots, so a newer one cannot be there).
-            ref var held = ref aggregates[HeldSlot(level, start, length)];
+            ref var held = ref aggregates[HeldSlot(level, start)];
             if (held.Count == 0 || held.Start != start)
             {
                 held = default;
@@ -207,9 +212,10 @@ internal sealed class MeterAggregates
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int HeldSlot(int level, long start, long length)
+    private int HeldSlot(int level, long start)
     {
-        long index = start / length; // starts are whole intervals, also before 1970 (exact division)
+        // Starts are whole intervals, also before 1970 (exact division); a constant divisor per level is a multiply.
+        long index = level switch { 0 => start / Quarter, 1 => start / Hour, _ => start / Day };
         return _heldAt[level] + (int)(index & (_heldSlots[level] - 1)); // two's complement: right for negatives too
     }
 

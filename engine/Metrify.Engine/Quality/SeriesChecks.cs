@@ -24,7 +24,8 @@ namespace Metrify.Engine.Quality;
 /// </summary>
 public sealed class SeriesChecks
 {
-    private const int Warmup = 4;           // readings before spikes are judged
+    private const int Warmup = 4;
+    private const int PrefetchAhead = 8;           // readings before spikes are judged
     private const float Smoothing = 1f / 32; // running statistic: about the last 32 readings (8 hours at 15 minutes)
     private const float PeakFactor = 2.5f, PeakDecay = 0.995f, PeakGrowth = 1.5f; // recent peaks, see Spike
     private const int Skipped = (int)(QualityFlags.FutureTimestamp | QualityFlags.SentinelTimestamp | QualityFlags.NoMeterClock);
@@ -35,7 +36,7 @@ public sealed class SeriesChecks
     private readonly ReadingInputs? _inputs; // readings only: energy, power and voltage per row
     private readonly MeterAggregates? _aggregates;
     private readonly HourlyAggregates? _hourly;
-    private readonly double _spikeDeviations;
+    private readonly float _spikeDeviations;
     private readonly int[] _hashed;
     private uint[] _hashes = [];
     private int[] _numbers = []; // each row's series
@@ -48,7 +49,7 @@ public sealed class SeriesChecks
         _key = table.IndexOf(key);
         _time = table.PartitionColumnIndex;
         _flags = table.QualityFlagsIndex;
-        _spikeDeviations = options.SpikeDeviations;
+        _spikeDeviations = (float)options.SpikeDeviations;
         if (table == Tables.Readings)
         {
             _initialCadence = options.ReadingIntervalMinutes * 60;
@@ -114,8 +115,9 @@ public sealed class SeriesChecks
             var flags = batch.MutableInt32Values(_flags);
             // Every checked row's series first, in one tight loop (new series are numbered in row order).
             var numbers = _numbers.AsSpan(0, count);
+            int previous = -1;
             for (int i = 0; i < numbers.Length; i++)
-                numbers[i] = (flags[i] & Skipped) == 0 ? _states.GetOrAdd(batch.GetBytes(_key, i)) : -1;
+                numbers[i] = (flags[i] & Skipped) == 0 ? previous = _states.GetOrAdd(batch.GetBytes(_key, i), previous) : -1;
             int kept = 0;
             for (int i = 0; i < count; i++)
             {
@@ -221,23 +223,25 @@ public sealed class SeriesChecks
     /// deviations, with a floor of a tenth of the mean so a flat series is not hair-triggered), else updates it.</summary>
     private void Spike(ref SeriesState s, double energy, ref int flags)
     {
-        float e = (float)energy;
-        if (float.IsNaN(s.Mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; s.Envelope = Math.Max(e, 0); return; }
-        float floor = Math.Max(0.1f * Math.Abs(s.Mean), 1e-3f);
+        // Every value here is finite (a NaN mean is the first reading's case), so the native min and max are exact:
+        // one instruction each instead of the NaN- and sign-aware Math.Max.
+        float e = (float)energy, mean = s.Mean;
+        if (float.IsNaN(mean)) { s.Mean = e; s.Deviation = Math.Abs(e) / 2; s.Envelope = float.MaxNative(e, 0); return; }
+        float floor = float.MaxNative(0.1f * Math.Abs(mean), 1e-3f), peak = s.Envelope;
         // Far above the running mean (in deviations) and above the meter's recent peaks: a daily load curve's
         // evening peak passes the first test on a meter's first day, not the second.
-        if (s.Count >= Warmup && e > s.Mean + _spikeDeviations * Math.Max(s.Deviation, floor) && e > PeakFactor * s.Envelope)
+        if (s.Count >= Warmup && e > mean + _spikeDeviations * float.MaxNative(s.Deviation, floor) && e > PeakFactor * peak)
         {
             flags |= (int)QualityFlags.Spike;
             return;
         }
-        s.Deviation += Smoothing * (Math.Abs(e - s.Mean) - s.Deviation);
-        s.Mean += Smoothing * (e - s.Mean);
+        s.Deviation += Smoothing * (Math.Abs(e - mean) - s.Deviation);
+        s.Mean = mean + Smoothing * (e - mean);
         // The peak starts from the lowest warm-up reading and follows a rise at most by half per reading, so a spike
         // in the warm-up (unjudged) does not mask the next ones for days; it decays by half in ~140 readings.
-        float peak = s.Envelope, rise = PeakGrowth * Math.Max(peak, floor);
-        if (s.Count < Warmup) s.Envelope = Math.Max(Math.Min(peak, e), 0);
-        else s.Envelope = Math.Max(Math.Min(e, rise), PeakDecay * peak);
+        float rise = PeakGrowth * float.MaxNative(peak, floor);
+        if (s.Count < Warmup) s.Envelope = float.MaxNative(float.MinNative(peak, e), 0);
+        else s.Envelope = float.MaxNative(float.MinNative(e, rise), PeakDecay * peak);
     }
 
     private void Aggregate(ColumnBatch batch, int i, int number, long micros, double imported, double exported, int flags, AggregateOutput? output)

@@ -25,7 +25,9 @@ public struct SeriesState
     public int CadenceSeconds, LastStepSeconds;
     /// <summary>Hash of the newest row's values, to tell an identical duplicate from a conflicting one.</summary>
     public uint RowHash;
-    public uint KeyHash;
+    /// <summary>The series of the row that followed this one's last row: the likely next series in the next
+    /// round (a hint, checked against the key; -1 for none).</summary>
+    public int Successor;
     /// <summary>The journal that last recorded this state (so each unit records a series once).</summary>
     public uint Journal;
     /// <summary>How many steps in a row had the latest step's length (saturates).</summary>
@@ -76,6 +78,24 @@ public ref SeriesState this[int number]
         get => ref _chunks[number >> ChunkBits][number & ((1 << ChunkBits) - 1)];
     }
 
+    /// <summary>The state number of <paramref name="key"/>, where the row before it was of series
+    /// <paramref name="previous"/> (or -1). Meters report in rounds, in the same order each time, so a key equal to
+    /// the previous series' <see cref="SeriesState.Successor"/> is found without hashing or probing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int GetOrAdd(ReadOnlySpan<byte> key, int previous)
+    {
+        if ((uint)previous >= (uint)Count) return GetOrAdd(key);
+        ref int next = ref this[previous].Successor;
+        if (next >= 0)
+        {
+            ref var s = ref this[next];
+            if (ShortKey.Equal(key, _keys.AsSpan(s.KeyOffset, s.KeyLength))) return next;
+        }
+        int found = GetOrAdd(key); // may add a chunk of states, not move one: the reference still holds
+        next = found;
+        return found;
+    }
+
     /// <summary>The state number of <paramref name="key"/>, added (zeroed, Count 0) when new.</summary>
     public int GetOrAdd(ReadOnlySpan<byte> key)
     {
@@ -86,7 +106,7 @@ public ref SeriesState this[int number]
             int number = _index[slot] - 1;
             if (number < 0) break;
             ref var s = ref this[number];
-            if (s.KeyHash == hash && ShortKey.Equal(key, _keys.AsSpan(s.KeyOffset, s.KeyLength))) return number;
+            if (ShortKey.Equal(key, _keys.AsSpan(s.KeyOffset, s.KeyLength))) return number;
         }
         return Add(key, hash);
     }
@@ -102,7 +122,7 @@ public ref SeriesState this[int number]
         s = default;
         s.KeyOffset = _keyBytes;
         s.KeyLength = (ushort)key.Length;
-        s.KeyHash = hash;
+        s.Successor = -1;
         s.LastImport = s.LastExport = double.NaN;
         s.Mean = float.NaN;
         _keyBytes += key.Length;
@@ -122,7 +142,7 @@ public ref SeriesState this[int number]
     private void Rehash()
     {
         _index = new int[_index.Length * 2];
-        for (int n = 0; n < Count; n++) Place(n, this[n].KeyHash);
+        for (int n = 0; n < Count; n++) Place(n, (uint)ShortKey.Hash(KeyOf(n)));
     }
 
     /// <summary>The key of a state (for reports and tests).</summary>
