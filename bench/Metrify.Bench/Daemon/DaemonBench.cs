@@ -20,6 +20,7 @@ public static class DaemonBench
 {
     private static int PerMessage = 4;
     private static int Partitions = 4;
+    private static bool Csv; // --format csv: header-less CSV lines (~60 bytes a reading) instead of JSON lines (~180)
 
     /// <summary>librdkafka settings for the daemon's consumers; <c>--property KEY=VALUE</c> adds or replaces one.</summary>
     private static readonly Dictionary<string, string> ConsumerProperties = new()
@@ -37,6 +38,7 @@ public static class DaemonBench
         int meters = int.Parse(Arg(args, "--meters") ?? "10000", CultureInfo.InvariantCulture);
         PerMessage = int.Parse(Arg(args, "--per-message") ?? "4", CultureInfo.InvariantCulture);
         Partitions = int.Parse(Arg(args, "--partitions") ?? "4", CultureInfo.InvariantCulture);
+        Csv = (Arg(args, "--format") ?? "jsonl") == "csv";
         for (int i = Array.IndexOf(args, "--property"); i >= 0 && i + 1 < args.Length; i = Array.IndexOf(args, "--property", i + 1))
         {
             var (key, value) = (args[i + 1][..args[i + 1].IndexOf('=')], args[i + 1][(args[i + 1].IndexOf('=') + 1)..]);
@@ -53,7 +55,7 @@ public static class DaemonBench
         string servers = $"{broker.Host}:{broker.Port}";
         if (Partitions != 4) foreach (var topic in new[] { "backlog", "steady" }) MockTopics.Create(admin, topic, Partitions);
         var fleet = new Fleet(meters);
-        Console.WriteLine($"# metrify run consuming Kafka (mock cluster, {Partitions} partitions of 5 MB each), {Environment.ProcessorCount} cores, {meters:N0} meters, {DateTime.UtcNow:yyyy-MM-dd}");
+        Console.WriteLine($"# metrify run consuming Kafka (mock cluster, {Partitions} partitions of 5 MB each), {Environment.ProcessorCount} cores, {meters:N0} meters, {(Csv ? "CSV" : "JSON lines")}, {DateTime.UtcNow:yyyy-MM-dd}");
         if (backlog > 0) Throughput(metrify, work, servers, fleet, backlog);
         if (seconds > 0) Steady(metrify, work, servers, fleet, rate, seconds);
         return 0;
@@ -113,6 +115,7 @@ public static class DaemonBench
         var producer = new Thread(() => produced += Produce(servers, "steady", fleet, long.MaxValue, rate, stop.Token)) { IsBackground = true };
         producer.Start();
         var rss = new List<long>();
+        var heap = new List<double>();
         var clock = Stopwatch.StartNew();
         double maxLag = 0, maxPause = 0, paused = daemon.Metric("metrify_gc_pause_seconds_total");
         while (producer.IsAlive)
@@ -123,6 +126,7 @@ public static class DaemonBench
             var now = daemon.Scrape();
             maxLag = Math.Max(maxLag, now.Split('\n').Where(l => l.StartsWith("metrify_kafka_consumer_lag{", StringComparison.Ordinal))
                 .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max());
+            heap.Add(Value(now, "metrify_gc_heap_bytes"));
             double total = Value(now, "metrify_gc_pause_seconds_total");
             maxPause = Math.Max(maxPause, total - paused);
             paused = total;
@@ -134,11 +138,13 @@ public static class DaemonBench
         double landed = Value(text, "metrify_records_total{source=\"kafka:steady\",table=\"readings\"}");
         var (p50, p99) = Percentiles(text, "metrify_kafka_end_to_end_seconds_bucket{topic=\"steady\",le=\"");
         var minutes = rss.Chunk(60).Select(c => c.Max() / 1e6).ToList();
+        var heapMinutes = heap.Chunk(60).Select(c => c.Max() / 1e6).ToList();
         var (_, publishP99) = Percentiles(text, "metrify_kafka_commit_seconds_bucket{topic=\"steady\",le=\"");
         var waits = Buckets(text, "metrify_kafka_backpressure_seconds_bucket{le=\"");
         double longWaits = waits[^1].Count - waits.LastOrDefault(b => b.Le <= 0.52).Count; // buckets double from 1 ms: 0.512 s
         Console.WriteLine($"steady: {produced:N0} readings produced at {rate:N0}/s for {seconds} s (after 10 s at {rate / 10:N0}/s and 5 s at {rate / 2:N0}/s), {landed:N0} landed; roll 1 s; " +
-            $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}; " +
+            $"end-to-end latency p50 {p50:F2} s, p99 {p99:F2} s; RSS peak per minute (MB): {string.Join(", ", minutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))} " +
+            $"(of it managed heap: {string.Join(", ", heapMinutes.Select(m => m.ToString("F0", CultureInfo.InvariantCulture)))}); " +
             $"most unread in a partition {maxLag:N0} messages ({maxLag * PerMessage * Partitions / rate:F2} s); GC pauses at most {maxPause:F2} s in a second; " +
             $"publish p99 {publishP99:F2} s; consumers waited for the publisher {Value(text, "metrify_kafka_backpressure_seconds_sum"):F1} s in all, {longWaits:F0} times over 0.5 s");
     }
@@ -238,12 +244,14 @@ public static class DaemonBench
               "Run": { "MetricsUrl": "http://127.0.0.1:{{port}}" },
               "Kafka": { "BootstrapServers": "{{servers}}", "GroupId": "{{name}}", "RollSeconds": {{rollSeconds.ToString(CultureInfo.InvariantCulture)}},
                          "Consumers": {{Environment.ProcessorCount}},
-                         "Topics": [ { "Name": "{{topic}}", "Format": "jsonl" } ],
+                         "Topics": [ { "Name": "{{topic}}", {{(Csv ? CsvTopic : "\"Format\": \"jsonl\"")}} } ],
                          "Properties": {{{string.Join(", ", ConsumerProperties.Select(p => $"\"{p.Key}\": \"{p.Value}\""))}}} }
             }
             """);
         return new DaemonProcess(metrify, dir, $"http://127.0.0.1:{port}");
     }
+
+    private const string CsvTopic = "\"Format\": \"csv\", \"Columns\": [\"meter_id\", \"reading_timestamp\", \"consumption_kwh\", \"voltage_v\", \"current_a\", \"power_factor\", \"frequency_hz\"]";
 
     private static string? Arg(string[] args, string name)
     {
@@ -272,8 +280,12 @@ public static class DaemonBench
                 var start = day.AddMinutes(15 * PerMessage * (i / meters));
                 sb.Clear();
                 for (int q = 0; q < PerMessage; q++)
-                    sb.Append(CultureInfo.InvariantCulture,
-                        $"{{\"meter_id\":\"SM{meter:D6}\",\"reading_timestamp\":\"{start.AddMinutes(15 * q):yyyy-MM-ddTHH:mm:ssZ}\",\"consumption_kwh\":{(meter % 97) * 0.013 + q * 0.001:F3},\"voltage_v\":{229.5 + meter % 7:F1},\"current_a\":{(meter % 13) * 0.21:F2},\"power_factor\":0.95,\"frequency_hz\":50.01}}\n");
+                    if (Csv)
+                        sb.Append(CultureInfo.InvariantCulture,
+                            $"SM{meter:D6},{start.AddMinutes(15 * q):yyyy-MM-ddTHH:mm:ssZ},{(meter % 97) * 0.013 + q * 0.001:F3},{229.5 + meter % 7:F1},{(meter % 13) * 0.21:F2},0.95,50.01\n");
+                    else
+                        sb.Append(CultureInfo.InvariantCulture,
+                            $"{{\"meter_id\":\"SM{meter:D6}\",\"reading_timestamp\":\"{start.AddMinutes(15 * q):yyyy-MM-ddTHH:mm:ssZ}\",\"consumption_kwh\":{(meter % 97) * 0.013 + q * 0.001:F3},\"voltage_v\":{229.5 + meter % 7:F1},\"current_a\":{(meter % 13) * 0.21:F2},\"power_factor\":0.95,\"frequency_hz\":50.01}}\n");
                 _values[i] = Encoding.UTF8.GetBytes(sb.ToString());
             }
         }

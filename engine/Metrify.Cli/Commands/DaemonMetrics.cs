@@ -57,7 +57,13 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
         _series = f.CreateGauge("metrify_series_tracked", "Meters, operators and stations whose check state and open aggregates a source holds.", "source");
         _seriesBytes = f.CreateGauge("metrify_series_state_bytes", "Bytes of that state.", "source");
         var gcPause = f.CreateGauge("metrify_gc_pause_seconds_total", "Time the garbage collector has paused the daemon's threads since it started.");
-        Registry.AddBeforeCollectCallback(() => gcPause.Set(GC.GetTotalPauseDuration().TotalSeconds));
+        var heap = f.CreateGauge("metrify_gc_heap_bytes",
+            "Managed heap the garbage collector has committed (the rest of the resident memory is native: column buffers, librdkafka, code).");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            gcPause.Set(GC.GetTotalPauseDuration().TotalSeconds);
+            heap.Set(GC.GetGCMemoryInfo().TotalCommittedBytes);
+        });
     }
 
     public CollectorRegistry Registry { get; }

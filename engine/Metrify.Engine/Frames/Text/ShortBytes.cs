@@ -15,7 +15,7 @@ internal struct ShortBytes
 {
     public const int MaxLength = 32;
     private Vector128<byte> _head, _tail;
-    private ulong _headWord, _tailWord; // the first 8 bytes of each vector
+    private ulong _headWord, _tailWord; // the first 8 and the last 8 bytes (under 8: the bytes, zero-padded)
 
     public int Length { get; private set; }
 
@@ -23,26 +23,27 @@ internal struct ShortBytes
     public static ShortBytes Of(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length > MaxLength) throw new ArgumentOutOfRangeException(nameof(bytes), "At most 32 bytes.");
+        ref byte start = ref MemoryMarshal.GetReference(bytes);
         if (bytes.Length >= 16)
-            return Make(Vector128.Create(bytes), Vector128.Create(bytes[^16..]), bytes.Length);
-        Span<byte> head = stackalloc byte[16], tail = stackalloc byte[16];
-        head.Clear();
-        tail.Clear();
-        if (bytes.Length >= 8)
         {
-            bytes[..8].CopyTo(head);
-            bytes[^8..].CopyTo(tail);
+            ref byte tail = ref Unsafe.Add(ref start, bytes.Length - 16);
+            return new ShortBytes
+            {
+                _head = Vector128.LoadUnsafe(ref start), _tail = Vector128.LoadUnsafe(ref tail), Length = bytes.Length,
+                _headWord = Unsafe.ReadUnaligned<ulong>(ref start), _tailWord = Unsafe.ReadUnaligned<ulong>(ref tail),
+            };
         }
-        else bytes.CopyTo(head);
-        return Make(Vector128.Create(head), Vector128.Create(tail), bytes.Length);
+        if (bytes.Length >= 8) // the vectors are not compared at this length
+            return new ShortBytes
+            {
+                Length = bytes.Length,
+                _headWord = Unsafe.ReadUnaligned<ulong>(ref start),
+                _tailWord = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, bytes.Length - 8)),
+            };
+        ulong word = 0;
+        for (int k = bytes.Length - 1; k >= 0; k--) word = word << 8 | Unsafe.Add(ref start, k);
+        return new ShortBytes { Length = bytes.Length, _headWord = word };
     }
-
-    private static ShortBytes Make(Vector128<byte> head, Vector128<byte> tail, int length) => new()
-    {
-        _head = head, _tail = tail, Length = length,
-        _headWord = MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(new ReadOnlySpan<Vector128<byte>>(in head))),
-        _tailWord = MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(new ReadOnlySpan<Vector128<byte>>(in tail))),
-    };
 
     /// <summary>Whether <paramref name="s"/> holds these bytes at <paramref name="at"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
