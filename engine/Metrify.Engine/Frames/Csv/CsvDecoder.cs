@@ -38,6 +38,7 @@ public sealed partial class CsvDecoder : RecordDecoder
         LineNumber = firstLineNumber;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
     public override int Decode(ReadOnlySpan<byte> data, long dataOffset, bool isFinalBlock)
     {
         int pos = 0;

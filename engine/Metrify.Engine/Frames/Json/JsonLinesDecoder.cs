@@ -87,6 +87,7 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
         return pos;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
     private void DecodeLine(ReadOnlySpan<byte> line, long offset)
     {
         ulong set = 0;
