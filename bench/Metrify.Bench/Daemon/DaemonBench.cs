@@ -11,7 +11,8 @@ namespace Metrify.Bench.Daemon;
 /// its first published chunk to its last. Steady: a producer writes at a fixed rate while the daemon runs with a
 /// 1-second roll; end-to-end latency (Kafka timestamp to durable file) comes from the daemon's own histogram, and its
 /// RSS is sampled every second to show whether memory stays flat. Messages hold consecutive readings of one meter
-/// (<c>--per-message</c>, 4 by default: an hour), keyed by meter, as a head-end system forwards them. The mock broker
+/// (<c>--per-message</c>, 4 by default: an hour), keyed by meter, as a head-end system forwards them, as JSON lines or
+/// (<c>--format csv</c>) header-less CSV lines. The mock broker
 /// keeps little per partition, holds every fetch for <c>fetch.wait.max.ms</c> even when it has data (a real broker answers
 /// at once when it has <c>fetch.min.bytes</c>; the daemon is given 10 ms: 1 ms made its fetch threads and the broker's
 /// spin through a thousand fetches a second per partition), and shares the two cores with the daemon and the producer.

@@ -49,8 +49,8 @@ internal sealed class MeterAggregates
 {
     private const long Quarter = 15 * 60_000_000L, Hour = 3_600_000_000L, Day = 86_400_000_000L;
     public static readonly long[] Lengths = [Quarter, Hour, Day];
-    private readonly List<byte[]> _chunks = new(); // pinned, and used from a 64-byte boundary (_bases)
-    private nint[] _bases = [];
+    private readonly List<byte[]> _chunks = new(); // pinned arrays, held here so they stay alive
+    private nint[] _bases = []; // each chunk's first 64-byte boundary: a meter's intervals are found by pointer
     private int _chunkCount;
     private readonly double[] _expected;
     private readonly long _graceMicros;
@@ -108,7 +108,7 @@ internal sealed class MeterAggregates
         }
     }
 
-    public long AllocatedBytes => (long)_chunks.Count * (MetersPerChunk * _block * 64 + 64);
+    public long AllocatedBytes => (long)_chunkCount * (MetersPerChunk * _block * 64 + 64);
 
     /// <summary>Open and held intervals per meter (64 bytes each).</summary>
     public int IntervalsPerMeter => _block;

@@ -24,8 +24,7 @@ namespace Metrify.Engine.Quality;
 /// </summary>
 public sealed class SeriesChecks
 {
-    private const int Warmup = 4;
-    private const int PrefetchAhead = 8;           // readings before spikes are judged
+    private const int Warmup = 4;           // readings before spikes are judged
     private const float Smoothing = 1f / 32; // running statistic: about the last 32 readings (8 hours at 15 minutes)
     private const float PeakFactor = 2.5f, PeakDecay = 0.995f, PeakGrowth = 1.5f; // recent peaks, see Spike
     private const int Skipped = (int)(QualityFlags.FutureTimestamp | QualityFlags.SentinelTimestamp | QualityFlags.NoMeterClock);

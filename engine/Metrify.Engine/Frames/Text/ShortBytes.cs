@@ -8,14 +8,14 @@ namespace Metrify.Engine.Frames.Text;
 /// Up to 32 bytes kept to be recognised again (the text of the last instant parsed, the bytes between a JSON line's
 /// values): held as two overlapping 16-byte vectors, so a comparison is two loads and two compares instead of a call.
 /// Shorter texts compare as two overlapping words (8 to 15 bytes) or byte by byte (under 8). The vectors are
-/// compared through their lane masks: crossgen2 compiled no method that inlined a <c>Vector128 ==</c> or
-/// <c>GetElement</c>, so the decoders were left to the JIT in every process.
+/// compared through their lane masks, not <c>Vector128 ==</c>: crossgen2 silently skips any method that inlines
+/// that operator (docs/design.md, runtime settings).
 /// </summary>
 internal struct ShortBytes
 {
     public const int MaxLength = 32;
     private Vector128<byte> _head, _tail;
-    private ulong _headWord, _tailWord; // the first 8 and the last 8 bytes (under 8: the bytes, zero-padded)
+    private ulong _headWord, _tailWord; // under 16 bytes: the first 8 and the last 8 (under 8: the bytes, zero-padded)
 
     public int Length { get; private set; }
 
@@ -24,16 +24,14 @@ internal struct ShortBytes
     {
         if (bytes.Length > MaxLength) throw new ArgumentOutOfRangeException(nameof(bytes), "At most 32 bytes.");
         ref byte start = ref MemoryMarshal.GetReference(bytes);
-        if (bytes.Length >= 16)
-        {
-            ref byte tail = ref Unsafe.Add(ref start, bytes.Length - 16);
+        if (bytes.Length >= 16) // the words are not compared at this length
             return new ShortBytes
             {
-                _head = Vector128.LoadUnsafe(ref start), _tail = Vector128.LoadUnsafe(ref tail), Length = bytes.Length,
-                _headWord = Unsafe.ReadUnaligned<ulong>(ref start), _tailWord = Unsafe.ReadUnaligned<ulong>(ref tail),
+                Length = bytes.Length,
+                _head = Vector128.LoadUnsafe(ref start),
+                _tail = Vector128.LoadUnsafe(ref Unsafe.Add(ref start, bytes.Length - 16)),
             };
-        }
-        if (bytes.Length >= 8) // the vectors are not compared at this length
+        if (bytes.Length >= 8) // nor the vectors at this one
             return new ShortBytes
             {
                 Length = bytes.Length,
