@@ -25,6 +25,8 @@ internal static class IngestCommand
         var command = new Command("ingest", "Ingest files into the lake.") { paths, config, lake, table, encoder, compression, level, rowGroup, threads };
         command.SetAction(parse =>
         {
+            var inputs = InputExpander.Expand(parse.GetValue(paths)!);
+            if (inputs.Count > 0) DecodeLoops.CompileAhead(InputDetector.FormatFromExtension(inputs[0].Path));
             var settings = CommonOptions.Load(parse, config, lake, new Dictionary<string, string?>
             {
                 ["Lake:Encoder"] = parse.GetValue(encoder),
@@ -37,7 +39,6 @@ internal static class IngestCommand
             if (parse.GetValue(table) is { } name)
                 forced = Tables.Find(name) is { } t && Tables.Decodable.Contains(t) ? t
                     : throw new OperatorException($"--table: '{name}' is not one of {string.Join(", ", Tables.Decodable.Select(x => x.Name))}.");
-            var inputs = InputExpander.Expand(parse.GetValue(paths)!);
             var results = Run(settings, inputs, forced, stdout);
             IngestReport.Write(stdout, results);
             return CliErrors.Ok;

@@ -129,17 +129,20 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     {
         private static readonly ConcurrentDictionary<TableSpec, FreeList<ColumnChunkBuffer[]>> Free = new();
 
-        public static ColumnChunkBuffer[] Rent(TableSpec table)
-        {
-            if (Free.GetOrAdd(table, _ => new(64)).TryTake(out var columns)) return columns;
-            return table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
-        }
+        private static FreeList<ColumnChunkBuffer[]> For(TableSpec table) => Free.GetOrAdd(table, _ => new(64, Release));
+
+        public static ColumnChunkBuffer[] Rent(TableSpec table) =>
+            For(table).TryTake(out var columns) ? columns : table.Columns.Select(c => new ColumnChunkBuffer(c)).ToArray();
 
         public static void Return(TableSpec table, ColumnChunkBuffer[] columns)
         {
             foreach (var c in columns) c.Reset();
-            if (!Free.GetOrAdd(table, _ => new(64)).Return(columns))
-                foreach (var c in columns) c.Dispose();
+            if (!For(table).Return(columns)) Release(columns);
+        }
+
+        private static void Release(ColumnChunkBuffer[] columns)
+        {
+            foreach (var c in columns) c.Dispose();
         }
     }
 
@@ -147,7 +150,7 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
     private sealed class ChunkEncoders(PageCompressor compressor)
     {
         // As many as an ingest has files open at once, or their grown index arrays are made again.
-        private static readonly FreeList<ChunkEncoders> Free = new(64);
+        private static readonly FreeList<ChunkEncoders> Free = new(64, Release);
 
         public PageCompressor Compressor { get; } = compressor;
         public ColumnChunkWriter Writer { get; } = new(compressor);
@@ -167,11 +170,13 @@ public sealed class MetrifyParquetEncoder : IParquetEncoder
 
         public static void Return(ChunkEncoders encoders)
         {
-            if (!Free.Return(encoders))
-            {
-                encoders.Writer.Dispose();
-                encoders.Compressor.Dispose();
-            }
+            if (!Free.Return(encoders)) Release(encoders);
+        }
+
+        private static void Release(ChunkEncoders encoders)
+        {
+            encoders.Writer.Dispose();
+            encoders.Compressor.Dispose();
         }
     }
 }

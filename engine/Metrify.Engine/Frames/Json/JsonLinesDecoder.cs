@@ -19,6 +19,10 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
     private readonly int[] _predicted = new int[64]; // column of the n-th property in the previous line
     private bool _skippingOversized;
 
+    /// <summary>The methods <see cref="Pipeline.DecodeLoops"/> compiles ahead.</summary>
+    internal static System.Reflection.MethodInfo[] HotLoops =>
+        [Pipeline.DecodeLoops.Find(typeof(JsonLinesDecoder), nameof(DecodeLine)), Pipeline.DecodeLoops.Find(typeof(JsonLinesDecoder), nameof(ScanFlatObject))];
+
     public JsonLinesDecoder(TableSpec table, ColumnBatchPool pool, IBatchSink sink, QuarantineCollector quarantine,
         int maxRecordBytes = 1 << 20)
         : base(table, pool, sink, quarantine, maxRecordBytes)
