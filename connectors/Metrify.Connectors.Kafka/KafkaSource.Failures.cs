@@ -28,7 +28,6 @@ public sealed partial class KafkaSource
         _log.LogError("{Source}: publishing offsets from {First} failed, will read them again: {Error}", state.Source.Name, first, e.Message);
         state.Chunk?.Dispose();
         state.Chunk = null;
-        state.ClearTimestamps();
         var resume = _ingestor.ResumeStream(state.Source);
         state.Replays = new Queue<ChunkEntry>(resume.Replays);
         state.Next = resume.Next;
@@ -50,7 +49,6 @@ public sealed partial class KafkaSource
     private void Fence(PartitionState state, long at)
     {
         state.Fenced = true;
-        state.ClearTimestamps();
         _log.LogWarning("{Source}: another daemon has recorded offset {Offset} already; this one stops reading the partition", state.Source.Name, at);
         try { _consumer!.Pause([state.Topic]); }
         catch (KafkaException) { }
@@ -64,7 +62,6 @@ public sealed partial class KafkaSource
         state.Unwinds++;
         state.Chunk?.Dispose();
         state.Chunk = null;
-        state.ClearTimestamps();
         for (int i = state.Unpublished.Count - 1; i >= 0; i--) state.Unpublished[i].Job.Chunk.Dispose();
         state.Unpublished.Clear();
         if (state.Dropped) return; // lost: the new owner reads it from the ledger's end

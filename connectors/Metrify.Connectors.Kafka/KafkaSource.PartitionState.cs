@@ -8,9 +8,6 @@ public sealed partial class KafkaSource
 {
     private sealed class PartitionState(TopicPartition topic, StreamSource source)
     {
-        private long[] _timestamps = new long[64];
-        private int _count;
-
         public TopicPartition Topic { get; } = topic;
         public StreamSource Source { get; } = source;
         public StreamChunk? Chunk;
@@ -31,24 +28,6 @@ public sealed partial class KafkaSource
         /// <summary>Where the ledger says the lake ends, to store as the partition's offset once it is assigned (a
         /// crash after a publish leaves the committed offset behind; with no new messages nothing else would move it).</summary>
         public long? StoreOnAssign;
-
-        public ReadOnlySpan<long> Timestamps => _timestamps.AsSpan(0, _count);
-
-        public void AddTimestamp(long ms)
-        {
-            if (_count == _timestamps.Length) Array.Resize(ref _timestamps, _count * 2);
-            _timestamps[_count++] = ms;
-        }
-
-        public void ClearTimestamps() => _count = 0;
-
-        /// <summary>The open chunk's message timestamps, handed over with the chunk.</summary>
-        public long[] TakeTimestamps()
-        {
-            var taken = _timestamps.AsSpan(0, _count).ToArray();
-            _count = 0;
-            return taken;
-        }
     }
 
     /// <summary>A value deserializer that copies each message into one reused buffer instead of a new array: the

@@ -6,7 +6,7 @@ namespace Metrify.Connectors.Kafka;
 public sealed partial class KafkaSource
 {
     /// <summary>A rolled chunk on its way into the lake, with the Kafka timestamps of its messages.</summary>
-    private sealed record Rolled(PartitionState State, StreamChunk Chunk, string Why, long[] Timestamps);
+    private sealed record Rolled(PartitionState State, StreamChunk Chunk, string Why);
 
     /// <summary>What became of a rolled chunk. Not published (<see cref="Published"/> false): it failed
     /// (<see cref="Error"/>), was fenced, or was skipped because an earlier chunk of its partition failed or was
@@ -107,14 +107,14 @@ public sealed partial class KafkaSource
                     state.Stopped = true;
                     return new Outcome(job, false, true, null);
                 }
-                job.Chunk.Dispose();
                 if (clock.Elapsed > SlowPublish)
                     _source._log.LogWarning("{Source}: publishing offsets {First}-{Last} took {Seconds:F2} s ({Closing:F2} s finishing its {Files} files, {Syncing:F2} s flushing them and the ledger to disk)",
                         state.Source.Name, job.Chunk.First, job.Chunk.Last, clock.Elapsed.TotalSeconds, result.Closing.TotalSeconds,
                         result.Result!.Files.Count, result.Syncing.TotalSeconds);
                 // The ledger is written on this thread only (the consumer thread waits for it to be idle first).
                 _source._ingestor.ForgetChunks(state.Source, job.Chunk.Last + 1);
-                _source._observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, result.Result!, clock.Elapsed, job.Timestamps);
+                _source._observer?.Published(state.Topic.Topic, state.Topic.Partition.Value, result.Result!, clock.Elapsed, job.Chunk.ProducedAtMs);
+                job.Chunk.Dispose(); // after the observer has read its messages' times
                 _source._log.LogDebug("published {Source} offsets {First}-{Last} ({Why}): {Rows} rows, {Files} files",
                     state.Source.Name, job.Chunk.First, job.Chunk.Last, job.Why, result.Result!.Stats.Rows, result.Result.Files.Count);
                 return new Outcome(job, true, false, null);

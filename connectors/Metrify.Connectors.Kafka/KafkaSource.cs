@@ -183,7 +183,8 @@ public sealed partial class KafkaSource
             if (offset <= replay.Last)
             {
                 state.Chunk ??= _ingestor.OpenChunk(state.Source, replay.First, replay.ClockMicros);
-                if (!Append(state, value, offset)) return;
+                // No produce time: a replayed message was in the lake before, its latency was counted then.
+                if (!Append(state, value, offset, producedAtMs: 0)) return;
                 if (offset == replay.Last) FinishReplay(state, replay);
                 return;
             }
@@ -202,20 +203,19 @@ public sealed partial class KafkaSource
             state.Chunk = _ingestor.OpenChunk(state.Source, offset);
             state.OpenedAt = Environment.TickCount64;
         }
-        if (!Append(state, value, offset)) return;
-        state.AddTimestamp(message.Message.Timestamp.UnixTimestampMs);
+        if (!Append(state, value, offset, message.Message.Timestamp.UnixTimestampMs)) return;
         state.Next = offset + 1;
         if (state.Chunk.Bytes >= _options.RollBytes) Roll(state, "size");
     }
 
     /// <summary>Decodes a message into the partition's open chunk; false if the lake failed meanwhile (a writer
     /// hands on its encoder's failure), and the partition is read again from the chunk's start.</summary>
-    private bool Append(PartitionState state, ReadOnlySpan<byte> value, long offset)
+    private bool Append(PartitionState state, ReadOnlySpan<byte> value, long offset, long producedAtMs)
     {
         var chunk = state.Chunk!;
         try
         {
-            chunk.Append(value, offset);
+            chunk.Append(value, offset, producedAtMs);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -277,7 +277,7 @@ public sealed partial class KafkaSource
             FailedWhileDecoding(state, chunk, e);
             return;
         }
-        _publisher!.Enqueue(new Rolled(state, chunk, why, state.TakeTimestamps()));
+        _publisher!.Enqueue(new Rolled(state, chunk, why));
         if (_publisher.Pending >= MaxPendingChunks)
             WaitForPublisher(MaxPendingChunks / 2, $"{MaxPendingChunks} rolled chunks wait to be published");
     }

@@ -116,7 +116,7 @@ internal sealed class DaemonMetrics : IHealthCheck, IKafkaSourceObserver
             long t = producedAtMs[i] / 10;
             int j = i + 1;
             while (j < producedAtMs.Length && producedAtMs[j] / 10 == t) j++;
-            e2e.Observe(Math.Max(0, now - producedAtMs[i]) / 1000.0, j - i);
+            if (producedAtMs[i] > 0) e2e.Observe(Math.Max(0, now - producedAtMs[i]) / 1000.0, j - i); // 0: a replay
             i = j;
         }
     }

@@ -1,25 +1,34 @@
-using System.Collections.Concurrent;
 using System.Numerics;
 
 namespace Metrify.Engine.Columnar;
 
 /// <summary>
 /// Power-of-two size classes of <see cref="NativeBuffer"/>s. Buffers cross threads (the decoder rents them, the
-/// Parquet encoder returns them), so each class is a lock-free bag. Retained bytes are capped so a burst cannot pin
-/// memory for ever.
+/// Parquet encoder returns them). Retained bytes are capped, and a buffer that lay unused for
+/// <see cref="FreeList{T}.IdleMilliseconds"/> is freed: what a burst made does not stay with the process for ever.
 /// </summary>
 public sealed class NativeBufferPool
 {
     private const int MinShift = 12; // 4 KiB
     private const int MaxShift = 30; // 1 GiB
-    private readonly ConcurrentBag<NativeBuffer>[] _classes = new ConcurrentBag<NativeBuffer>[MaxShift - MinShift + 1];
+    private const int MaxPerClass = 4096;
+    private readonly FreeList<NativeBuffer>[] _classes = new FreeList<NativeBuffer>[MaxShift - MinShift + 1];
     private readonly long _maxRetainedBytes;
     private long _retainedBytes;
 
     public NativeBufferPool(long maxRetainedBytes = 1L << 30)
     {
         _maxRetainedBytes = maxRetainedBytes;
-        for (int i = 0; i < _classes.Length; i++) _classes[i] = new ConcurrentBag<NativeBuffer>();
+        for (int i = 0; i < _classes.Length; i++) _classes[i] = new FreeList<NativeBuffer>(MaxPerClass, Release);
+    }
+
+    /// <summary>Bytes of free buffers kept for reuse.</summary>
+    public long RetainedBytes => Interlocked.Read(ref _retainedBytes);
+
+    private void Release(NativeBuffer buffer)
+    {
+        Interlocked.Add(ref _retainedBytes, -buffer.Length);
+        buffer.Free();
     }
 
     public static NativeBufferPool Shared { get; } = new();
@@ -44,6 +53,6 @@ public sealed class NativeBufferPool
             buffer.Free();
             return;
         }
-        _classes[shift - MinShift].Add(buffer);
+        if (!_classes[shift - MinShift].Return(buffer)) Release(buffer);
     }
 }

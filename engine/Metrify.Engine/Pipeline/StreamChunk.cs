@@ -20,8 +20,9 @@ public sealed class StreamChunk : IDisposable
     private readonly PartitionedWriter? _writer, _quarantineWriter;
     private readonly Ingestor.FrameSinks? _frameSinks;
     private readonly MeterFrameReader? _frames;
-    private long[] _starts = new long[256];     // chunk byte where each message starts
-    private long[] _positions = new long[256];  // its stream position
+    private long[] _starts = MessageTables.Rent(256);     // chunk byte where each message starts
+    private long[] _positions = MessageTables.Rent(256);  // its stream position
+    private long[] _producedAt = MessageTables.Rent(256); // when it was produced (ms since the epoch, 0 if unknown)
     private long _bytes;
     private bool _completed;
     private List<WrittenFile>? _files;
@@ -78,17 +79,21 @@ public sealed class StreamChunk : IDisposable
     public QuarantineCollector Quarantine { get; }
 
     /// <summary>Decodes one message. Each message holds whole records (text lines, or frames).</summary>
-    public void Append(ReadOnlySpan<byte> message, long position)
+    /// <param name="producedAtMs">When the message was produced (ms since the epoch), for the latency the
+    /// source reports once the chunk is in the lake; 0 if unknown.</param>
+    public void Append(ReadOnlySpan<byte> message, long position, long producedAtMs = 0)
     {
         if (_completed) throw new InvalidOperationException("The chunk is complete.");
         if (Messages > 0 && position <= Last) throw new ArgumentOutOfRangeException(nameof(position), $"position {position} is not after {Last}");
         if (Messages == _starts.Length)
         {
-            Array.Resize(ref _starts, _starts.Length * 2);
-            Array.Resize(ref _positions, _positions.Length * 2);
+            _starts = MessageTables.Grow(_starts);
+            _positions = MessageTables.Grow(_positions);
+            _producedAt = MessageTables.Grow(_producedAt);
         }
         _starts[Messages] = _bytes;
         _positions[Messages] = position;
+        _producedAt[Messages] = producedAtMs;
         Messages++;
         Last = position;
         if (_decoder is not null) _decoder.Decode(message, _bytes, isFinalBlock: true);
@@ -101,6 +106,9 @@ public sealed class StreamChunk : IDisposable
         // belongs to exactly one message.
         _bytes += message.Length + 1;
     }
+
+    /// <summary>When each message was produced, as given to <see cref="Append"/>.</summary>
+    public ReadOnlySpan<long> ProducedAtMs => _producedAt.AsSpan(0, (int)Messages);
 
     /// <summary>The message holding chunk byte <paramref name="at"/>: its position and the offset within it.</summary>
     private (long Position, long Byte) Locate(long at)
@@ -168,5 +176,38 @@ public sealed class StreamChunk : IDisposable
         // Published files were renamed away; what is left under a temporary name was never part of the lake.
         foreach (var f in _files ?? [])
             if (File.Exists(f.TempPath)) File.Delete(f.TempPath);
+        if (_starts.Length > 0)
+        {
+            MessageTables.Return(_starts);
+            MessageTables.Return(_positions);
+            MessageTables.Return(_producedAt);
+            _starts = _positions = _producedAt = [];
+        }
+    }
+
+    /// <summary>
+    /// The per-message tables, kept for the next chunk: a daemon rolls a chunk per partition every second with
+    /// tens of thousands of messages, and tables that size are made on the large object heap, which only a full
+    /// collection frees.
+    /// </summary>
+    private static class MessageTables
+    {
+        private static readonly FreeList<long[]>[] Free = Enumerable.Range(0, 32).Select(_ => new FreeList<long[]>(64)).ToArray();
+
+        public static long[] Rent(int length)
+        {
+            int shift = System.Numerics.BitOperations.Log2(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length));
+            return Free[shift].TryTake(out var table) ? table : new long[1 << shift];
+        }
+
+        public static long[] Grow(long[] table)
+        {
+            var bigger = Rent(table.Length * 2);
+            table.CopyTo(bigger, 0);
+            Return(table);
+            return bigger;
+        }
+
+        public static void Return(long[] table) => Free[System.Numerics.BitOperations.Log2((uint)table.Length)].Return(table);
     }
 }

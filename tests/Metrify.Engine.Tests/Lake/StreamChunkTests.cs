@@ -82,4 +82,26 @@ public class StreamChunkTests
         Assert.Equal([20L], new StreamLedger(root, Source.LedgerKey).Entries().Select(e => e.First));
         Assert.Equal(21, ingestor.ResumeStream(Source).Next);
     }
+
+    [Fact]
+    public void A_chunk_of_many_messages_keeps_each_ones_position_and_produce_time()
+    {
+        var root = Directory.CreateTempSubdirectory("metrify-chunk-").FullName;
+        using var ingestor = NewIngestor(root);
+        const int messages = 1_000; // past the first per-message tables, which grow (and are kept for the next chunk)
+        for (int round = 0; round < 2; round++)
+        {
+            using var chunk = ingestor.OpenChunk(Source, round * 10_000);
+            for (int i = 0; i < messages; i++)
+            {
+                long position = round * 10_000 + i * 3;
+                chunk.Append(i == 777 ? "broken"u8 : Reading(i % 60, i), position, producedAtMs: 1_700_000_000_000 + i);
+            }
+            Assert.Equal(Enumerable.Range(0, messages).Select(i => 1_700_000_000_000L + i), chunk.ProducedAtMs.ToArray());
+            var outcome = ingestor.PublishChunk(chunk);
+            // The broken message is found at its own position, through the table of where each message starts.
+            var quarantine = outcome.Result!.Files.Single(f => f.Table == "quarantine");
+            Assert.EndsWith($"+{round * 10_000 + 777 * 3:D12}+{round * 10_000 + 777 * 3:D12}.parquet", quarantine.Path);
+        }
+    }
 }
