@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Apache.Arrow;
 using Metrify.Engine.Columnar;
@@ -16,9 +15,9 @@ internal sealed class ColumnChunkBuffer : IDisposable
         Spec = spec;
         VarLen = spec.Kind is ColumnKind.Utf8 or ColumnKind.Binary;
         Width = VarLen ? 0 : ColumnBatch.WidthOf(spec.Kind);
-        Values = ArrayPool<byte>.Shared.Rent(VarLen ? 1 << 16 : 1 << 16);
-        Valid = ArrayPool<byte>.Shared.Rent(1 << 13);
-        Offsets = ArrayPool<int>.Shared.Rent(VarLen ? 1 << 13 : 1);
+        Values = ChunkArrays<byte>.Rent(1 << 16);
+        Valid = ChunkArrays<byte>.Rent(1 << 13);
+        Offsets = ChunkArrays<int>.Rent(VarLen ? 1 << 13 : 1);
         Offsets[0] = 0;
     }
 
@@ -99,9 +98,9 @@ internal sealed class ColumnChunkBuffer : IDisposable
 
     private static T[] Grow<T>(T[] array, int needed, int used)
     {
-        var bigger = ArrayPool<T>.Shared.Rent(Math.Max(needed, array.Length * 2));
+        var bigger = ChunkArrays<T>.Rent(Math.Max(needed, array.Length * 2));
         array.AsSpan(0, used).CopyTo(bigger);
-        ArrayPool<T>.Shared.Return(array);
+        ChunkArrays<T>.Return(array);
         return bigger;
     }
 
@@ -114,8 +113,29 @@ internal sealed class ColumnChunkBuffer : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(Values);
-        ArrayPool<byte>.Shared.Return(Valid);
-        ArrayPool<int>.Shared.Return(Offsets);
+        ChunkArrays<byte>.Return(Values);
+        ChunkArrays<byte>.Return(Valid);
+        ChunkArrays<int>.Return(Offsets);
+    }
+
+    /// <summary>
+    /// The buffers' arrays by power-of-two size, kept for the next row group. Not the shared array pool: it keeps
+    /// 32 arrays a size per core, and a daemon with hundreds of files open holds thousands of each size, so every
+    /// swing in their number made and dropped arrays on the large object heap, which only a full collection frees.
+    /// </summary>
+    private static class ChunkArrays<T>
+    {
+        private static readonly FreeList<T[]>?[] Free = new FreeList<T[]>?[32]; // made on first use of a size
+
+        private static FreeList<T[]> For(int shift) =>
+            Volatile.Read(ref Free[shift]) ?? Interlocked.CompareExchange(ref Free[shift], new FreeList<T[]>(4096), null) ?? Free[shift]!;
+
+        public static T[] Rent(int length)
+        {
+            int shift = System.Numerics.BitOperations.Log2(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 16)));
+            return For(shift).TryTake(out var array) ? array : GC.AllocateUninitializedArray<T>(1 << shift);
+        }
+
+        public static void Return(T[] array) => For(System.Numerics.BitOperations.Log2((uint)array.Length)).Return(array);
     }
 }
