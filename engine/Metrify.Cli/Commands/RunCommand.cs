@@ -56,6 +56,7 @@ internal static class RunCommand
         builder.Services.AddSingleton(metrics);
         builder.Services.AddSingleton(new InboxProcessor(ingestor, settings.Inbox));
         builder.Services.AddHostedService<InboxService>();
+        builder.Services.AddHostedService<LargeObjectHeapService>();
         foreach (var (host, port) in settings.P1Tcp.Parsed())
         {
             // Each bridge gets an ingestor of its own: its chunk holds batches until it rolls, and must not starve the inbox.
