@@ -20,9 +20,9 @@ public sealed class StreamChunk : IDisposable
     private readonly PartitionedWriter? _writer, _quarantineWriter;
     private readonly Ingestor.FrameSinks? _frameSinks;
     private readonly MeterFrameReader? _frames;
-    private long[] _starts = MessageTables.Rent(256);     // chunk byte where each message starts
-    private long[] _positions = MessageTables.Rent(256);  // its stream position
-    private long[] _producedAt = MessageTables.Rent(256); // when it was produced (ms since the epoch, 0 if unknown)
+    private long[] _starts = ArraysBySize<long>.Rent(256);     // chunk byte where each message starts
+    private long[] _positions = ArraysBySize<long>.Rent(256);  // its stream position
+    private long[] _producedAt = ArraysBySize<long>.Rent(256); // when it was produced (ms since the epoch, 0 if unknown)
     private long _bytes;
     private bool _completed;
     private List<WrittenFile>? _files;
@@ -87,9 +87,10 @@ public sealed class StreamChunk : IDisposable
         if (Messages > 0 && position <= Last) throw new ArgumentOutOfRangeException(nameof(position), $"position {position} is not after {Last}");
         if (Messages == _starts.Length)
         {
-            _starts = MessageTables.Grow(_starts);
-            _positions = MessageTables.Grow(_positions);
-            _producedAt = MessageTables.Grow(_producedAt);
+            // Kept for the next chunk (ArraysBySize): tables this size are made on the large object heap.
+            _starts = ArraysBySize<long>.Grow(_starts, _starts.Length * 2, _starts.Length);
+            _positions = ArraysBySize<long>.Grow(_positions, _positions.Length * 2, _positions.Length);
+            _producedAt = ArraysBySize<long>.Grow(_producedAt, _producedAt.Length * 2, _producedAt.Length);
         }
         _starts[Messages] = _bytes;
         _positions[Messages] = position;
@@ -178,36 +179,10 @@ public sealed class StreamChunk : IDisposable
             if (File.Exists(f.TempPath)) File.Delete(f.TempPath);
         if (_starts.Length > 0)
         {
-            MessageTables.Return(_starts);
-            MessageTables.Return(_positions);
-            MessageTables.Return(_producedAt);
+            ArraysBySize<long>.Return(_starts);
+            ArraysBySize<long>.Return(_positions);
+            ArraysBySize<long>.Return(_producedAt);
             _starts = _positions = _producedAt = [];
         }
-    }
-
-    /// <summary>
-    /// The per-message tables, kept for the next chunk: a daemon rolls a chunk per partition every second with
-    /// tens of thousands of messages, and tables that size are made on the large object heap, which only a full
-    /// collection frees.
-    /// </summary>
-    private static class MessageTables
-    {
-        private static readonly FreeList<long[]>[] Free = Enumerable.Range(0, 32).Select(_ => new FreeList<long[]>(64)).ToArray();
-
-        public static long[] Rent(int length)
-        {
-            int shift = System.Numerics.BitOperations.Log2(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)length));
-            return Free[shift].TryTake(out var table) ? table : new long[1 << shift];
-        }
-
-        public static long[] Grow(long[] table)
-        {
-            var bigger = Rent(table.Length * 2);
-            table.CopyTo(bigger, 0);
-            Return(table);
-            return bigger;
-        }
-
-        public static void Return(long[] table) => Free[System.Numerics.BitOperations.Log2((uint)table.Length)].Return(table);
     }
 }

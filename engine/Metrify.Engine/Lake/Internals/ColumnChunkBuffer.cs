@@ -15,9 +15,9 @@ internal sealed class ColumnChunkBuffer : IDisposable
         Spec = spec;
         VarLen = spec.Kind is ColumnKind.Utf8 or ColumnKind.Binary;
         Width = VarLen ? 0 : ColumnBatch.WidthOf(spec.Kind);
-        Values = ChunkArrays<byte>.Rent(1 << 16);
-        Valid = ChunkArrays<byte>.Rent(1 << 13);
-        Offsets = ChunkArrays<int>.Rent(VarLen ? 1 << 13 : 1);
+        Values = ArraysBySize<byte>.Rent(1 << 16);
+        Valid = ArraysBySize<byte>.Rent(1 << 13);
+        Offsets = ArraysBySize<int>.Rent(VarLen ? 1 << 13 : 1);
         Offsets[0] = 0;
     }
 
@@ -87,21 +87,13 @@ internal sealed class ColumnChunkBuffer : IDisposable
 
     private void EnsureRows(int rows)
     {
-        if (rows > Valid.Length) Valid = Grow(Valid, rows, Rows);
-        if (VarLen && rows + 1 > Offsets.Length) Offsets = Grow(Offsets, rows + 1, Rows + 1);
+        if (rows > Valid.Length) Valid = ArraysBySize<byte>.Grow(Valid, rows, Rows);
+        if (VarLen && rows + 1 > Offsets.Length) Offsets = ArraysBySize<int>.Grow(Offsets, rows + 1, Rows + 1);
     }
 
     private void EnsureBytes(int bytes)
     {
-        if (bytes > Values.Length) Values = Grow(Values, bytes, DataBytes);
-    }
-
-    private static T[] Grow<T>(T[] array, int needed, int used)
-    {
-        var bigger = ChunkArrays<T>.Rent(Math.Max(needed, array.Length * 2));
-        array.AsSpan(0, used).CopyTo(bigger);
-        ChunkArrays<T>.Return(array);
-        return bigger;
+        if (bytes > Values.Length) Values = ArraysBySize<byte>.Grow(Values, bytes, DataBytes);
     }
 
     public void Reset()
@@ -113,29 +105,8 @@ internal sealed class ColumnChunkBuffer : IDisposable
 
     public void Dispose()
     {
-        ChunkArrays<byte>.Return(Values);
-        ChunkArrays<byte>.Return(Valid);
-        ChunkArrays<int>.Return(Offsets);
-    }
-
-    /// <summary>
-    /// The buffers' arrays by power-of-two size, kept for the next row group. Not the shared array pool: it keeps
-    /// 32 arrays a size per core, and a daemon with hundreds of files open holds thousands of each size, so every
-    /// swing in their number made and dropped arrays on the large object heap, which only a full collection frees.
-    /// </summary>
-    private static class ChunkArrays<T>
-    {
-        private static readonly FreeList<T[]>?[] Free = new FreeList<T[]>?[32]; // made on first use of a size
-
-        private static FreeList<T[]> For(int shift) =>
-            Volatile.Read(ref Free[shift]) ?? Interlocked.CompareExchange(ref Free[shift], new FreeList<T[]>(4096), null) ?? Free[shift]!;
-
-        public static T[] Rent(int length)
-        {
-            int shift = System.Numerics.BitOperations.Log2(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(length, 16)));
-            return For(shift).TryTake(out var array) ? array : GC.AllocateUninitializedArray<T>(1 << shift);
-        }
-
-        public static void Return(T[] array) => For(System.Numerics.BitOperations.Log2((uint)array.Length)).Return(array);
+        ArraysBySize<byte>.Return(Values);
+        ArraysBySize<byte>.Return(Valid);
+        ArraysBySize<int>.Return(Offsets);
     }
 }
