@@ -18,8 +18,9 @@ public static class StageBreakdown
         var path = args[0];
         // One stage, 15 times, for A/B work on a noisy host: decode-min (CSV or JSON lines), checks-min (CSV decode
         // and every check and aggregate, rows not written), aggregates-min (the same, aggregate rows written to
-        // Parquet on encoder threads; CPU time reported too).
-        if (args.Length > 1 && args[1] is "decode-min" or "checks-min" or "aggregates-min")
+        // Parquet on encoder threads; CPU time reported too), ingest-min and plain-ingest-min (the whole ingest in
+        // process, with and without the series checks and aggregates).
+        if (args.Length > 1 && args[1] is "decode-min" or "checks-min" or "aggregates-min" or "ingest-min" or "plain-ingest-min")
         {
             var times = new List<double>();
             var cpu = new List<double>();
@@ -30,6 +31,8 @@ public static class StageBreakdown
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 if (args[1] == "checks-min") Decode(path, partition: false, checks: true);
                 else if (args[1] == "aggregates-min") Decode(path, partition: false, checks: true, writeAggregates: true);
+                else if (args[1] == "ingest-min") Ingest(path);
+                else if (args[1] == "plain-ingest-min") Ingest(path, seriesChecks: false);
                 else if (path.EndsWith(".jsonl", StringComparison.Ordinal)) DecodeJson(data);
                 else Decode(path, partition: false);
                 times.Add(clock.Elapsed.TotalSeconds);
