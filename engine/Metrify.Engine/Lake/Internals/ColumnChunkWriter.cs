@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Metrify.Engine.Columnar;
@@ -37,9 +36,8 @@ internal sealed class ColumnChunkWriter : IDisposable
     private readonly ByteSink _header = new(256);
     private readonly ThriftCompactWriter _thrift;
     private readonly PageCompressor _compressor;
-    // Scratch for one chunk, rented as it is written and returned after it. The shared array pool let go of these
-    // (2 MB arrays re-made in a steady ingest); this pool keeps what it is given.
-    private static readonly ArrayPool<int> Scratch = ArrayPool<int>.Create(1 << 24, 16);
+    // Scratch for one chunk, rented as it is written and returned after it, from the pool of arrays by size
+    // (the shared array pool let go of these: 2 MB arrays re-made in a steady ingest).
     private int[] _indices = [];
     private int[] _levels = [];
     private int[] _slots = [];
@@ -80,7 +78,7 @@ internal sealed class ColumnChunkWriter : IDisposable
         static void Return(ref int[] array)
         {
             if (array.Length == 0) return;
-            Scratch.Return(array);
+            ArraysBySize<int>.Return(array);
             array = [];
         }
     }
@@ -393,8 +391,8 @@ internal sealed class ColumnChunkWriter : IDisposable
     private static void Ensure(ref int[] array, int length)
     {
         if (array.Length >= length) return;
-        if (array.Length != 0) Scratch.Return(array);
-        array = Scratch.Rent(length);
+        if (array.Length != 0) ArraysBySize<int>.Return(array);
+        array = ArraysBySize<int>.Rent(length);
     }
 
     public void Dispose()
