@@ -5,7 +5,7 @@ namespace Metrify.Connectors.Kafka;
 
 public sealed partial class KafkaSource
 {
-    /// <summary>A rolled chunk on its way into the lake, with the Kafka timestamps of its messages.</summary>
+    /// <summary>A rolled chunk on its way into the lake (its messages' produce times travel in the chunk).</summary>
     private sealed record Rolled(PartitionState State, StreamChunk Chunk, string Why);
 
     /// <summary>What became of a rolled chunk. Not published (<see cref="Published"/> false): it failed
