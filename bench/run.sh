@@ -10,23 +10,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }   # GNU time: peak RSS of a child
 
 dotnet build Metrify.sln -c Release 2>&1 | tail -2
-# The CLI as it ships (docs/operations.md): self-contained, one composite ReadyToRun image of the app and the
-# runtime (code inlined across assemblies), tiered compilation off (no re-JIT of hot methods in a run of seconds),
-# compiled for x86-64-v3: code using 256-bit vectors is refused at run time for the default baseline, and the JIT
-# compiled the decoders, the hashes and zstd's vector code again in every process.
-dotnet publish engine/Metrify.Cli -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true \
-    -p:PublishReadyToRunComposite=true -p:PublishReadyToRunCrossgen2ExtraArgs=--instruction-set:x86-64-v3 \
-    -p:TieredCompilation=false -o artifacts/metrify 2>&1 | tail -1
+# The CLI as it ships: one native executable (Native AOT, x86-64-v3), docs/design.md "Shipping".
+bash scripts/publish.sh
 bench=bench/Metrify.Bench/bin/Release/net10.0/linux-x64/Metrify.Bench.dll
-# crossgen2 leaves out, without a word, a method it cannot compile (a Vector128 == inlined into the decoders did
-# that): list the Metrify methods the shipped CLI JIT-compiles in a small ingest. Expected: the CSV and JSON lines
-# decode loops, kept out of the image on purpose (AggressiveOptimization, docs/design.md), and nothing else.
-jitcheck=$(mktemp -d)
-artifacts/metrify/metrify simulate --meters 50 --days 1 --output "$jitcheck/in" > /dev/null
-DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile="$jitcheck/jit.txt" artifacts/metrify/metrify ingest "$jitcheck/in" --lake "$jitcheck/lake" > /dev/null
-echo "JIT-compiled at run time: $(wc -l < "$jitcheck/jit.txt") methods; of Metrify's own:"
-grep 'compiled Metrify\.' "$jitcheck/jit.txt" || echo "  none"
-rm -rf "$jitcheck"
 out="docs/benchmarks/$(lscpu | sed -n 's/^Model name: *//p' | tr -c 'A-Za-z0-9\n' '-' | tr -s '-')"
 data=/tmp/metrify-compare/data-5000000
 mkdir -p "$out"
@@ -39,19 +25,19 @@ if [ "${1:-all}" = frames ]; then
 fi
 if [ "${1:-all}" = daemon ]; then
     for rate in 800000 1000000 1200000 1500000; do
-        dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 0 --seconds 20 --rate $rate --per-message 16
+        dotnet "$bench" daemon --metrify artifacts/metrify/metrify --readings 0 --seconds 20 --rate $rate --per-message 16
     done | tee "$out/daemon.txt"
     # 10 minutes at 1,000,000/s as CSV lines (the mock broker keeps 5 MB a partition: ~2.5 s of CSV, ~0.5 s of JSON
     # lines, which a 10-minute JSON run outlasts on this box; add --format jsonl to see it).
-    dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 0 --seconds 20 --rate 1000000 --per-message 16 --format csv | tee -a "$out/daemon.txt"
-    dotnet "$bench" daemon --metrify artifacts/metrify/metrify.dll --readings 1500000 --seconds 600 --rate 1000000 --per-message 16 --format csv | tee -a "$out/daemon.txt"
+    dotnet "$bench" daemon --metrify artifacts/metrify/metrify --readings 0 --seconds 20 --rate 1000000 --per-message 16 --format csv | tee -a "$out/daemon.txt"
+    dotnet "$bench" daemon --metrify artifacts/metrify/metrify --readings 1500000 --seconds 600 --rate 1000000 --per-message 16 --format csv | tee -a "$out/daemon.txt"
     git rev-parse --short HEAD > "$out/daemon-commit.txt"
     exit 0
 fi
 { dotnet --version; git rev-parse --short HEAD; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
 
 # 5 M simulated readings (made on first use), metrify ingest vs DuckDB COPY, 5 alternating cold runs each.
-dotnet "$bench" compare --metrify artifacts/metrify/metrify.dll --runs 5 | tee "$out/comparison.md"
+dotnet "$bench" compare --metrify artifacts/metrify/metrify --runs 5 | tee "$out/comparison.md"
 [ "${1:-all}" = compare ] && exit 0
 dotnet "$bench" alloc "$data/readings.csv" "$data/readings.jsonl" | tee "$out/allocations.txt"
 dotnet "$bench" stages "$data/readings.csv" | tee "$out/stages.txt"

@@ -6,18 +6,18 @@ namespace Metrify.Connectors.Kafka;
 /// <summary>One topic the daemon consumes: the kind of data and the format of each message's value.</summary>
 public sealed record KafkaTopicOptions
 {
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>Table the records go to (<c>readings</c>, <c>grid_status</c>, <c>weather</c>); meter frames fill
     /// readings, registers and gas whatever this says.</summary>
-    public string Table { get; init; } = "readings";
+    public string Table { get; set; } = "readings";
 
     /// <summary><c>jsonl</c> (JSON lines), <c>csv</c> (lines without header), <c>p1</c> (DSMR telegrams),
     /// <c>sml</c> (SML transport frames) or <c>p1-encrypted</c> (Luxembourg Smarty).</summary>
-    public string Format { get; init; } = "jsonl";
+    public string Format { get; set; } = "jsonl";
 
     /// <summary>For <c>csv</c>: the fields of each line, in order (default: the table's columns in schema order).</summary>
-    public string[]? Columns { get; init; }
+    public string[]? Columns { get; set; }
 
     internal InputFormat InputFormat => Format.ToLowerInvariant() switch
     {
@@ -37,28 +37,28 @@ public sealed record KafkaTopicOptions
 public sealed record KafkaOptions
 {
     /// <summary>Brokers as <c>host:port,host:port</c>. Empty: no Kafka source.</summary>
-    public string BootstrapServers { get; init; } = "";
+    public string BootstrapServers { get; set; } = "";
 
     /// <summary>The consumer group. Daemons in one group share the topics' partitions.</summary>
-    public string GroupId { get; init; } = "metrify";
+    public string GroupId { get; set; } = "metrify";
 
-    public KafkaTopicOptions[] Topics { get; init; } = [];
+    public KafkaTopicOptions[] Topics { get; set; } = [];
 
     /// <summary>A partition's open chunk is published (files, ledger entry, offset commit) when it is this old...</summary>
-    public double RollSeconds { get; init; } = 10;
+    public double RollSeconds { get; set; } = 10;
 
     /// <summary>... or has taken in this many bytes.</summary>
-    public long RollBytes { get; init; } = 128L << 20;
+    public long RollBytes { get; set; } = 128L << 20;
 
     /// <summary>Consumers this daemon runs in the group, each on a thread of its own with the partitions Kafka gives
     /// it: decoding and checking a partition's messages is one thread's work, so one consumer keeps one core busy.
     /// More consumers than partitions leaves some idle. One by default: see docs/operations.md for what is known
     /// about several.</summary>
-    public int Consumers { get; init; } = 1;
+    public int Consumers { get; set; } = 1;
 
     /// <summary>librdkafka settings passed through as they are: <c>security.protocol</c>, <c>sasl.*</c>,
     /// <c>ssl.*</c>, <c>session.timeout.ms</c>, <c>group.instance.id</c>, ...</summary>
-    public Dictionary<string, string> Properties { get; init; } = new();
+    public Dictionary<string, string> Properties { get; set; } = new();
 
     public bool Enabled => !string.IsNullOrWhiteSpace(BootstrapServers);
 

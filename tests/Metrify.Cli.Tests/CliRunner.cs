@@ -1,18 +1,34 @@
+using System.Diagnostics;
 using Metrify.Connectors.DuckDb;
 
 namespace Metrify.Cli.Tests;
 
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr);
 
-/// <summary>Runs the real CLI in-process and gives each test its own folder.</summary>
+/// <summary>Runs the real CLI in-process and gives each test its own folder. With <c>METRIFY_CLI</c> naming an
+/// executable (the native build, as <c>scripts/test.sh</c> sets it), every command runs that as a process instead.</summary>
 public static class CliRunner
 {
+    public static readonly string? Executable = Environment.GetEnvironmentVariable("METRIFY_CLI");
+
     public static CliResult Run(params string[] args)
     {
+        if (Executable is not null) return RunProcess(Executable, args);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int code = Program.Run(args, stdout, stderr);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static CliResult RunProcess(string executable, string[] args)
+    {
+        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new CliResult(process.ExitCode, stdout, stderr.Result);
     }
 
     public static CliResult Ok(params string[] args)

@@ -14,14 +14,14 @@ public sealed class DaemonProcess : IDisposable
 
     public DaemonProcess(string configFile, string workingDirectory)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(CliRunner.Executable ?? "dotnet")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "metrify.dll"));
+        if (CliRunner.Executable is null) info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "metrify.dll"));
         info.ArgumentList.Add("run");
         info.ArgumentList.Add("--config");
         info.ArgumentList.Add(configFile);

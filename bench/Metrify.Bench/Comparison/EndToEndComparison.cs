@@ -19,7 +19,9 @@ public static class EndToEndComparison
     public static int Run(string[] args)
     {
         string work = Arg(args, "--work") ?? Path.Combine(Path.GetTempPath(), "metrify-compare");
-        string metrify = Arg(args, "--metrify") ?? throw new ArgumentException("--metrify PATH/metrify.dll is required");
+        string metrify = Arg(args, "--metrify") ?? throw new ArgumentException("--metrify PATH/metrify (or a metrify.dll) is required");
+        var (program, prefix) = MetrifyLauncher.For(metrify);
+        string launch = string.Join(' ', prefix);
         int readings = int.Parse(Arg(args, "--readings") ?? "5000000", CultureInfo.InvariantCulture);
         int runs = int.Parse(Arg(args, "--runs") ?? "5", CultureInfo.InvariantCulture);
         bool durable = Arg(args, "--durable") == "true";
@@ -39,10 +41,10 @@ public static class EndToEndComparison
                 var lake = Path.Combine(work, "lake");
                 if (Directory.Exists(lake)) Directory.Delete(lake, true);
                 (string, string)[] env = durable ? [] : [("METRIFY__LAKE__DURABLE", "false")];
-                ours.Add(Measure("dotnet", $"{metrify} ingest {input} --lake {lake}", env));
+                ours.Add(Measure(program, $"{launch} ingest {input} --lake {lake}", env));
                 // The same without the series checks and aggregates: the conversion DuckDB does, and the cost of both.
                 Directory.Delete(lake, true);
-                plain.Add(Measure("dotnet", $"{metrify} ingest {input} --lake {lake}", [.. env, ("METRIFY__QUALITY__SERIESCHECKS", "false")]));
+                plain.Add(Measure(program, $"{launch} ingest {input} --lake {lake}", [.. env, ("METRIFY__QUALITY__SERIESCHECKS", "false")]));
                 var output = Path.Combine(work, "duckdb.parquet");
                 File.Delete(output);
                 theirs.Add(Measure("dotnet", $"{self} duckdb-copy {input} {output} {reader}", []));

@@ -32,7 +32,7 @@ public static class DaemonBench
 
     public static int Run(string[] args)
     {
-        string metrify = Arg(args, "--metrify") ?? throw new ArgumentException("--metrify PATH/metrify.dll is required");
+        string metrify = Arg(args, "--metrify") ?? throw new ArgumentException("--metrify PATH/metrify (or a metrify.dll) is required");
         long backlog = long.Parse(Arg(args, "--readings") ?? "10000000", CultureInfo.InvariantCulture);
         int rate = int.Parse(Arg(args, "--rate") ?? "200000", CultureInfo.InvariantCulture);
         int seconds = int.Parse(Arg(args, "--seconds") ?? "60", CultureInfo.InvariantCulture);
@@ -323,7 +323,8 @@ public static class DaemonBench
         public DaemonProcess(string metrify, string dir, string url)
         {
             _url = url;
-            var info = new ProcessStartInfo("dotnet", [Path.GetFullPath(metrify), "run", "--config", Path.Combine(dir, "metrify.json")])
+            var (program, prefix) = MetrifyLauncher.For(metrify);
+            var info = new ProcessStartInfo(program, [.. prefix, "run", "--config", Path.Combine(dir, "metrify.json")])
             {
                 WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true,
             };

@@ -26,7 +26,6 @@ internal static class IngestCommand
         command.SetAction(parse =>
         {
             var inputs = InputExpander.Expand(parse.GetValue(paths)!);
-            if (inputs.Count > 0) DecodeLoops.CompileAhead(InputDetector.FormatFromExtension(inputs[0].Path));
             var settings = CommonOptions.Load(parse, config, lake, new Dictionary<string, string?>
             {
                 ["Lake:Encoder"] = parse.GetValue(encoder),

@@ -34,14 +34,17 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         {
             throw new OperatorException($"{path}: not valid JSON ({e.Message.Split('\n')[0]})");
         }
-        var lake = Bind<LakeOptions>(configuration, "Lake");
-        var ingest = Bind<IngestOptions>(configuration, "Ingest");
-        var frames = Bind<MeterFrameOptions>(configuration, "Frames");
-        var quality = Bind<Engine.Quality.QualityOptions>(configuration, "Quality");
-        var inbox = Bind<InboxOptions>(configuration, "Inbox");
-        var run = Bind<RunOptions>(configuration, "Run");
-        var tcp = Bind<P1TcpOptions>(configuration, "P1Tcp");
-        var kafka = Bind<KafkaOptions>(configuration, "Kafka");
+        var lake = Bind(configuration, "Lake", static c => c.Get<LakeOptions>(Strict) ?? new());
+        var ingest = Bind(configuration, "Ingest", static c => c.Get<IngestOptions>(Strict) ?? new());
+        // Frames:Keys is not a setting: the keys are loaded from Frames:KeyFile below, so the binder skips it.
+#pragma warning disable SYSLIB1100, SYSLIB1101
+        var frames = Bind(configuration, "Frames", static c => c.Get<MeterFrameOptions>(Strict) ?? new());
+#pragma warning restore SYSLIB1100, SYSLIB1101
+        var quality = Bind(configuration, "Quality", static c => c.Get<Engine.Quality.QualityOptions>(Strict) ?? new());
+        var inbox = Bind(configuration, "Inbox", static c => c.Get<InboxOptions>(Strict) ?? new());
+        var run = Bind(configuration, "Run", static c => c.Get<RunOptions>(Strict) ?? new());
+        var tcp = Bind(configuration, "P1Tcp", static c => c.Get<P1TcpOptions>(Strict) ?? new());
+        var kafka = Bind(configuration, "Kafka", static c => c.Get<KafkaOptions>(Strict) ?? new());
         var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate())
             .Concat(inbox.Validate()).Concat(run.Validate()).Concat(tcp.Validate()).Concat(kafka.Validate()).ToList();
         // Every problem, one line each, so a start-up with a bad configuration is fixed in one go.
@@ -54,10 +57,10 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
     public sealed record RunOptions
     {
         /// <summary>On SIGTERM or Ctrl+C the file being ingested is finished and published; this is how long that may take.</summary>
-        public int ShutdownGraceSeconds { get; init; } = 30;
+        public int ShutdownGraceSeconds { get; set; } = 30;
 
         /// <summary>Where <c>/metrics</c> (Prometheus) and <c>/health</c> are served.</summary>
-        public string MetricsUrl { get; init; } = "http://127.0.0.1:9464";
+        public string MetricsUrl { get; set; } = "http://127.0.0.1:9464";
 
         public IEnumerable<string> Validate()
         {
@@ -71,13 +74,13 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
     public sealed record P1TcpOptions
     {
         /// <summary>Bridges as <c>host:port</c>; each gets its own connection, reconnected with backoff.</summary>
-        public string[] Endpoints { get; init; } = [];
+        public string[] Endpoints { get; set; } = [];
 
         /// <summary>What a connection decoded is published every this many seconds (and when it closes).</summary>
-        public double RollSeconds { get; init; } = 60;
+        public double RollSeconds { get; set; } = 60;
 
         /// <summary>Reconnect waits double from one second up to this.</summary>
-        public double ReconnectMaxSeconds { get; init; } = 30;
+        public double ReconnectMaxSeconds { get; set; } = 30;
 
         public IEnumerable<(string Host, int Port)> Parsed() => Endpoints.Select(e =>
         {
@@ -98,12 +101,16 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         }
     }
 
-    private static T Bind<T>(IConfiguration configuration, string section) where T : new()
+    private static void Strict(BinderOptions options) => options.ErrorOnUnknownConfiguration = true;
+
+    // Each section is bound by a call on its own type, which the configuration binder's source generator compiles
+    // (no reflection at start-up, and what a native build needs).
+    private static T Bind<T>(IConfiguration configuration, string section, Func<IConfiguration, T> bind)
     {
-        var options = new T();
+        T options;
         try
         {
-            configuration.GetSection(section).Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+            options = bind(configuration.GetSection(section));
         }
         catch (InvalidOperationException e)
         {

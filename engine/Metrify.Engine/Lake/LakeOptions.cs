@@ -23,17 +23,17 @@ public enum LakeCompression
 public sealed record LakeOptions
 {
     /// <summary>Root folder of the lake; tables are folders below it.</summary>
-    public string Root { get; init; } = "lake";
-    public ParquetEncoderKind Encoder { get; init; } = ParquetEncoderKind.Metrify;
-    public LakeCompression Compression { get; init; } = LakeCompression.Zstd;
+    public string Root { get; set; } = "lake";
+    public ParquetEncoderKind Encoder { get; set; } = ParquetEncoderKind.Metrify;
+    public LakeCompression Compression { get; set; } = LakeCompression.Zstd;
     /// <summary>Codec level; zstd 3 is fast and compact (Parquet.Net's own default, 19, is ~100x slower).</summary>
-    public int CompressionLevel { get; init; } = 3;
+    public int CompressionLevel { get; set; } = 3;
     /// <summary>Rows per Parquet row group (the last group of a file may be smaller).</summary>
-    public int RowGroupRows { get; init; } = 262_144;
+    public int RowGroupRows { get; set; } = 262_144;
     /// <summary>A partition's file is closed and a new one started once it reaches this size.</summary>
-    public long TargetFileBytes { get; init; } = 128L << 20;
+    public long TargetFileBytes { get; set; } = 128L << 20;
     /// <summary>Flush files to stable storage before publishing them (fsync).</summary>
-    public bool Durable { get; init; } = true;
+    public bool Durable { get; set; } = true;
 
     /// <summary>Problems with these settings, each naming the key to fix; empty when valid.</summary>
     public IEnumerable<string> Validate()

@@ -4,10 +4,10 @@ namespace Metrify.Engine.Pipeline;
 public sealed record InboxOptions
 {
     /// <summary>Folder watched for input files; <c>done/</c> and <c>failed/</c> are made inside it.</summary>
-    public string Path { get; init; } = "inbox";
+    public string Path { get; set; } = "inbox";
 
     /// <summary>Seconds between scans. A file is taken once its size and modification time held still for one scan.</summary>
-    public double PollSeconds { get; init; } = 1;
+    public double PollSeconds { get; set; } = 1;
 
     public IEnumerable<string> Validate()
     {

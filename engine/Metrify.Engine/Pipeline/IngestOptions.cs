@@ -4,22 +4,22 @@ namespace Metrify.Engine.Pipeline;
 public sealed record IngestOptions
 {
     /// <summary>Rows per decoded batch (the unit handed from the decoder to the encoders).</summary>
-    public int BatchRows { get; init; } = 65_536;
+    public int BatchRows { get; set; } = 65_536;
     /// <summary>Native memory the batches of one table may hold; when it is used up the decoder waits for the encoders.</summary>
-    public long MemoryBudgetBytes { get; init; } = 512L << 20;
+    public long MemoryBudgetBytes { get; set; } = 512L << 20;
     /// <summary>Parquet encoding threads per table.</summary>
-    public int EncoderThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    public int EncoderThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Segments of one input decoded at once (each on its own thread).</summary>
-    public int DecodeThreads { get; init; } = Math.Max(1, Environment.ProcessorCount);
+    public int DecodeThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
     /// <summary>Inputs are split into segments of about this size, at line breaks, to decode them in parallel. The
     /// layout, and so the output files, depend on this setting and the input only.</summary>
-    public long SegmentBytes { get; init; } = 64L << 20;
+    public long SegmentBytes { get; set; } = 64L << 20;
     /// <summary>Size of the read buffer that input is streamed through.</summary>
-    public int ReadBufferBytes { get; init; } = 4 << 20;
+    public int ReadBufferBytes { get; set; } = 4 << 20;
     /// <summary>A record longer than this is quarantined as oversized, so garbage cannot grow memory.</summary>
-    public int MaxRecordBytes { get; init; } = 1 << 20;
+    public int MaxRecordBytes { get; set; } = 1 << 20;
     /// <summary>Most Parquet files kept open at once per table; older ones are closed first.</summary>
-    public int MaxOpenFiles { get; init; } = 64;
+    public int MaxOpenFiles { get; set; } = 64;
 
     public IEnumerable<string> Validate()
     {

@@ -3,8 +3,8 @@ namespace Metrify.Engine.Quality;
 /// <summary>A plausible range for one column; a value outside it (or NaN) sets <c>OutOfRange</c>.</summary>
 public sealed record ValueRange
 {
-    public double Min { get; init; } = double.NegativeInfinity;
-    public double Max { get; init; } = double.PositiveInfinity;
+    public double Min { get; set; } = double.NegativeInfinity;
+    public double Max { get; set; } = double.PositiveInfinity;
 
     public ValueRange() { }
     public ValueRange(double min, double max) => (Min, Max) = (min, max);
@@ -21,7 +21,7 @@ public sealed record QualityOptions
     /// status), power factor 0–1, currents up to a residential meter's 100 A rating and powers up to what 3 × 100 A
     /// at 230 V delivers (69 kW), transmission voltage 380 kV − 10 % to 420 kV, and weather as DWD stations can
     /// physically report it.</summary>
-    public Dictionary<string, ValueRange> Ranges { get; init; } = new()
+    public Dictionary<string, ValueRange> Ranges { get; set; } = new()
     {
         ["voltage_v"] = new(207, 253), ["voltage_l1_v"] = new(207, 253), ["voltage_l2_v"] = new(207, 253), ["voltage_l3_v"] = new(207, 253),
         ["frequency_hz"] = new(49.8, 50.2), ["power_factor"] = new(0, 1),
@@ -39,24 +39,24 @@ public sealed record QualityOptions
     };
 
     /// <summary>A timestamp more than this far ahead of the ingest's clock sets <c>FutureTimestamp</c>.</summary>
-    public int FutureSkewSeconds { get; init; } = 300;
+    public int FutureSkewSeconds { get; set; } = 300;
 
     /// <summary>The meters' reading cadence: completeness in <c>metrify quality</c>, and the gap check's cadence for a
     /// meter until its own is learned.</summary>
-    public int ReadingIntervalMinutes { get; init; } = 15;
+    public int ReadingIntervalMinutes { get; set; } = 15;
 
     /// <summary>Energy per reading more than this many mean absolute deviations above the meter's running mean is a
     /// <c>Spike</c>.</summary>
-    public double SpikeDeviations { get; init; } = 8;
+    public double SpikeDeviations { get; set; } = 8;
 
     /// <summary>A reading at most this far behind its meter's newest is late but still aggregated: it corrects the
     /// intervals it belongs to (a row with the next revision). The closed intervals of this span are kept per
     /// meter: 64 bytes per interval, ceil(grace / length) per interval length rounded up to a power of two (4 + 1 + 1,
     /// 384 bytes, at 60 minutes); 0 keeps none.</summary>
-    public int LateGraceMinutes { get; init; } = 60;
+    public int LateGraceMinutes { get; set; } = 60;
 
     /// <summary>Run the stateful checks (duplicates, late rows, gaps, register decreases, spikes).</summary>
-    public bool SeriesChecks { get; init; } = true;
+    public bool SeriesChecks { get; set; } = true;
 
     public IEnumerable<string> Validate()
     {

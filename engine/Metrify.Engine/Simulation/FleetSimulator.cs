@@ -105,7 +105,7 @@ public sealed partial class FleetSimulator
             ["expected_quarantine"] = _faults.MalformedPerTable,
             ["faults_file"] = "faults.csv",
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, ManifestJson.Default.DictionaryStringObject) + "\n");
     }
 
     private static void Both(RecordWriter[] writers, Action<RecordWriter> write)

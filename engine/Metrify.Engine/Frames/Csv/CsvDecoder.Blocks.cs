@@ -17,7 +17,7 @@ public sealed partial class CsvDecoder
     /// line on the line-at-a-time path, which quarantines it with its reason.
     /// </summary>
     /// <returns>Where the first line not taken starts.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first call when a JIT runs it (docs/design.md, Shipping)
     private int DecodeBlocks(ReadOnlySpan<byte> data, int pos, long dataOffset)
     {
         ref byte start = ref MemoryMarshal.GetReference(data);

@@ -20,10 +20,6 @@ public sealed partial class CsvDecoder : RecordDecoder
     private readonly byte _separator;
     private bool _skippingOversized;
 
-    /// <summary>The methods <see cref="Pipeline.DecodeLoops"/> compiles ahead.</summary>
-    internal static System.Reflection.MethodInfo[] HotLoops =>
-        [Pipeline.DecodeLoops.Find(typeof(CsvDecoder), nameof(Decode)), Pipeline.DecodeLoops.Find(typeof(CsvDecoder), nameof(DecodeBlocks))];
-
     /// <param name="firstLineNumber">Line number of the first record (2 when the header was line 1).</param>
     public CsvDecoder(CsvLayout layout, ColumnBatchPool pool, IBatchSink sink, QuarantineCollector quarantine,
         long firstLineNumber = 2, int maxRecordBytes = 1 << 20)
@@ -42,7 +38,7 @@ public sealed partial class CsvDecoder : RecordDecoder
         LineNumber = firstLineNumber;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first call when a JIT runs it (docs/design.md, Shipping)
     public override int Decode(ReadOnlySpan<byte> data, long dataOffset, bool isFinalBlock)
     {
         int pos = 0;

@@ -12,7 +12,7 @@ public sealed partial class JsonLinesDecoder
     /// Scans <c>{"name":value,...}</c> with scalar values and unescaped strings. Strict about the grammar it accepts;
     /// hands escaped strings and nested values to <see cref="ReadWithReader"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first call when a JIT runs it (docs/design.md, Shipping)
     private ScanStatus ScanFlatObject(ReadOnlySpan<byte> s, ref ulong set, ref long timestamp, out int failedColumn, out QuarantineReason reason)
     {
         failedColumn = -1;

@@ -19,10 +19,6 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
     private readonly int[] _predicted = new int[64]; // column of the n-th property in the previous line
     private bool _skippingOversized;
 
-    /// <summary>The methods <see cref="Pipeline.DecodeLoops"/> compiles ahead.</summary>
-    internal static System.Reflection.MethodInfo[] HotLoops =>
-        [Pipeline.DecodeLoops.Find(typeof(JsonLinesDecoder), nameof(DecodeLine)), Pipeline.DecodeLoops.Find(typeof(JsonLinesDecoder), nameof(ScanFlatObject))];
-
     public JsonLinesDecoder(TableSpec table, ColumnBatchPool pool, IBatchSink sink, QuarantineCollector quarantine,
         int maxRecordBytes = 1 << 20)
         : base(table, pool, sink, quarantine, maxRecordBytes)
@@ -91,7 +87,7 @@ public sealed partial class JsonLinesDecoder : RecordDecoder
         return pos;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // left to the JIT, for this CPU (docs/design.md, runtime settings)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // fully optimised from the first call when a JIT runs it (docs/design.md, Shipping)
     private void DecodeLine(ReadOnlySpan<byte> line, long offset)
     {
         ulong set = 0;

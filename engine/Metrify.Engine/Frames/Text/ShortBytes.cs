@@ -8,8 +8,8 @@ namespace Metrify.Engine.Frames.Text;
 /// Up to 32 bytes kept to be recognised again (the text of the last instant parsed, the bytes between a JSON line's
 /// values): held as two overlapping 16-byte vectors, so a comparison is two loads and two compares instead of a call.
 /// Shorter texts compare as two overlapping words (8 to 15 bytes) or byte by byte (under 8). The vectors are
-/// compared through their lane masks, not <c>Vector128 ==</c>: crossgen2 silently skips any method that inlines
-/// that operator (docs/design.md, runtime settings).
+/// compared through their lane masks, not <c>Vector128 ==</c>: crossgen2 (ReadyToRun) silently skipped any method
+/// that inlined that operator (docs/benchmarks.md, runs 6 to 8).
 /// </summary>
 internal struct ShortBytes
 {
