@@ -12,6 +12,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Metrify.sln -c Release 2>&1 | tail -2
 # The CLI as it ships: one native executable (Native AOT, x86-64-v3), docs/design.md "Shipping".
 bash scripts/publish.sh
+# DuckDB's side of the race, run as its own CLI would: the same libduckdb through its C API, no managed host.
+linker=$(command -v clang || command -v clang-14)
+"$linker" -O2 -o artifacts/duckdb-copy bench/duckdb-copy.c -Lartifacts/metrify -lduckdb -Wl,-rpath,"$PWD/artifacts/metrify"
 bench=bench/Metrify.Bench/bin/Release/net10.0/linux-x64/Metrify.Bench.dll
 out="docs/benchmarks/$(lscpu | sed -n 's/^Model name: *//p' | tr -c 'A-Za-z0-9\n' '-' | tr -s '-')"
 data=/tmp/metrify-compare/data-5000000
@@ -37,7 +40,7 @@ fi
 { dotnet --version; git rev-parse --short HEAD; grep -h 'PackageVersion Include' Directory.Packages.props; } > "$out/Versions.txt"
 
 # 5 M simulated readings (made on first use), metrify ingest vs DuckDB COPY, 5 alternating cold runs each.
-dotnet "$bench" compare --metrify artifacts/metrify/metrify --runs 5 | tee "$out/comparison.md"
+dotnet "$bench" compare --metrify artifacts/metrify/metrify --duckdb artifacts/duckdb-copy --runs 5 | tee "$out/comparison.md"
 [ "${1:-all}" = compare ] && exit 0
 dotnet "$bench" alloc "$data/readings.csv" "$data/readings.jsonl" | tee "$out/allocations.txt"
 dotnet "$bench" stages "$data/readings.csv" | tee "$out/stages.txt"

@@ -8,7 +8,6 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "alloc") return Pipeline.StageBreakdown.Allocations(args[1..]);
         if (args.Length > 0 && args[0] == "stages") return Pipeline.StageBreakdown.Run(args[1..]);
-        if (args.Length > 0 && args[0] == "duckdb-copy") return Comparison.EndToEndComparison.DuckDbCopy(args[1], args[2], args[3]);
         if (args.Length > 0 && args[0] == "encode-variants") return Pipeline.EncodeVariants.Run(args[1..]);
         if (args.Length > 0 && args[0] == "frames-ab") return Frames.FramesAb.Run(args[1..]);
         if (args.Length > 0 && args[0] == "frames-loop") return Frames.MeterFrameBench.Loop(args[1..]);

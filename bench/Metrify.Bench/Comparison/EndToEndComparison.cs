@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using Metrify.Connectors.DuckDb;
 using Metrify.Engine.Lake;
 using Metrify.Engine.Pipeline;
 using Metrify.Engine.Simulation;
@@ -26,7 +25,9 @@ public static class EndToEndComparison
         int runs = int.Parse(Arg(args, "--runs") ?? "5", CultureInfo.InvariantCulture);
         bool durable = Arg(args, "--durable") == "true";
         var data = Prepare(work, readings);
-        var self = typeof(EndToEndComparison).Assembly.Location;
+        // DuckDB runs as its own CLI would: the bundled libduckdb through its C API (bench/duckdb-copy.c), no managed host.
+        string duckdb = Path.GetFullPath(Arg(args, "--duckdb") ?? "artifacts/duckdb-copy");
+        if (!File.Exists(duckdb)) throw new ArgumentException($"--duckdb: {duckdb} does not exist; bench/run.sh builds it from bench/duckdb-copy.c");
         var report = new StringBuilder();
         foreach (var (format, reader, file) in new[] { ("CSV", "read_csv", "readings.csv"), ("JSON lines", "read_json_auto", "readings.jsonl") })
         {
@@ -47,7 +48,7 @@ public static class EndToEndComparison
                 plain.Add(Measure(program, $"{launch} ingest {input} --lake {lake}", [.. env, ("METRIFY__QUALITY__SERIESCHECKS", "false")]));
                 var output = Path.Combine(work, "duckdb.parquet");
                 File.Delete(output);
-                theirs.Add(Measure("dotnet", $"{self} duckdb-copy {input} {output} {reader}", []));
+                theirs.Add(Measure(duckdb, $"{input} {output} {reader}", []));
             }
             double allocated = AllocatedPerReading(input, durable);
             report.Append(Table(format, rows, bytes, ours, plain, theirs, allocated, durable));
@@ -127,13 +128,5 @@ public static class EndToEndComparison
         sb.AppendLine(CultureInfo.InvariantCulture, $"| series checks and aggregates | {(ourWall - plainWall) / ourWall:P0} of the ingest's wall time, {(Median(ours.Select(s => s.Cpu)) - Median(plain.Select(s => s.Cpu))) / Median(ours.Select(s => s.Cpu)):P0} of its CPU time | | | | | |");
         sb.AppendLine();
         return sb.ToString();
-    }
-
-    /// <summary>DuckDB's own CSV or JSON to Parquet: the baseline we race (run as a child process).</summary>
-    public static int DuckDbCopy(string input, string output, string reader)
-    {
-        using var duck = new DuckDbLake(Path.GetTempPath());
-        duck.Execute($"COPY (SELECT * FROM {reader}({DuckDbLake.Literal(input)})) TO {DuckDbLake.Literal(output)} (FORMAT parquet, COMPRESSION zstd)");
-        return 0;
     }
 }
