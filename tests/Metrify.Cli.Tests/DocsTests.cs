@@ -43,11 +43,38 @@ public class DocsTests
             Assert.Contains($"`{Metrify.Engine.Frames.QuarantineReasons.Code(reason)}`", doc);
     }
 
+    private static readonly (string Section, object Defaults)[] Sections =
+    [
+        ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()),
+        ("Quality", new Metrify.Engine.Quality.QualityOptions()), ("Inbox", new Metrify.Engine.Pipeline.InboxOptions()),
+        ("Run", new Metrify.Cli.Settings.MetrifySettings.RunOptions()), ("P1Tcp", new Metrify.Cli.Settings.MetrifySettings.P1TcpOptions()),
+        ("Kafka", new Metrify.Connectors.Kafka.KafkaOptions()),
+    ];
+
+    [Fact]
+    public void Every_option_has_a_setter_the_binder_uses()
+    {
+        // The configuration binder's source generator sets plain setters only: an init-only option would be left at
+        // its default without a word, whatever the settings say.
+        foreach (var (section, defaults) in Sections)
+            foreach (var p in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod is not null && p.Name != "Keys"))
+                Assert.False(p.SetMethod!.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)),
+                    $"{section}:{p.Name} needs a plain setter, not init, to be bound");
+        var settings = Metrify.Cli.Settings.MetrifySettings.Load(null, new Dictionary<string, string?>
+        {
+            ["Quality:SeriesChecks"] = "false", ["Lake:Durable"] = "false", ["Kafka:Consumers"] = "3", ["Run:ShutdownGraceSeconds"] = "7",
+        });
+        Assert.False(settings.Quality.SeriesChecks);
+        Assert.False(settings.Lake.Durable);
+        Assert.Equal(3, settings.Kafka.Consumers);
+        Assert.Equal(7, settings.Run.ShutdownGraceSeconds);
+    }
+
     [Fact]
     public void Sample_settings_hold_every_option_with_its_default()
     {
         using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(CliRunner.RepoRoot(), "metrify.sample.json")));
-        foreach (var (section, defaults) in new (string, object)[] { ("Lake", new LakeOptions()), ("Ingest", new IngestOptions()), ("Frames", new Metrify.Engine.Frames.Meter.MeterFrameOptions()), ("Quality", new Metrify.Engine.Quality.QualityOptions()), ("Inbox", new Metrify.Engine.Pipeline.InboxOptions()), ("Run", new Metrify.Cli.Settings.MetrifySettings.RunOptions()), ("P1Tcp", new Metrify.Cli.Settings.MetrifySettings.P1TcpOptions()), ("Kafka", new Metrify.Connectors.Kafka.KafkaOptions()) })
+        foreach (var (section, defaults) in Sections)
         {
             var json = sample.RootElement.GetProperty(section);
             foreach (var p in defaults.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "Keys"))
