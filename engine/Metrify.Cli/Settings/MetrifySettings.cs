@@ -34,17 +34,17 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
         {
             throw new OperatorException($"{path}: not valid JSON ({e.Message.Split('\n')[0]})");
         }
-        var lake = Bind(configuration, "Lake", static c => c.Get<LakeOptions>(Strict) ?? new());
-        var ingest = Bind(configuration, "Ingest", static c => c.Get<IngestOptions>(Strict) ?? new());
+        var lake = Bind(configuration, "Lake", static c => c.Get<LakeOptions>(Strict));
+        var ingest = Bind(configuration, "Ingest", static c => c.Get<IngestOptions>(Strict));
         // Frames:Keys is not a setting: the keys are loaded from Frames:KeyFile below, so the binder skips it.
 #pragma warning disable SYSLIB1100, SYSLIB1101
-        var frames = Bind(configuration, "Frames", static c => c.Get<MeterFrameOptions>(Strict) ?? new());
+        var frames = Bind(configuration, "Frames", static c => c.Get<MeterFrameOptions>(Strict));
 #pragma warning restore SYSLIB1100, SYSLIB1101
-        var quality = Bind(configuration, "Quality", static c => c.Get<Engine.Quality.QualityOptions>(Strict) ?? new());
-        var inbox = Bind(configuration, "Inbox", static c => c.Get<InboxOptions>(Strict) ?? new());
-        var run = Bind(configuration, "Run", static c => c.Get<RunOptions>(Strict) ?? new());
-        var tcp = Bind(configuration, "P1Tcp", static c => c.Get<P1TcpOptions>(Strict) ?? new());
-        var kafka = Bind(configuration, "Kafka", static c => c.Get<KafkaOptions>(Strict) ?? new());
+        var quality = Bind(configuration, "Quality", static c => c.Get<Engine.Quality.QualityOptions>(Strict));
+        var inbox = Bind(configuration, "Inbox", static c => c.Get<InboxOptions>(Strict));
+        var run = Bind(configuration, "Run", static c => c.Get<RunOptions>(Strict));
+        var tcp = Bind(configuration, "P1Tcp", static c => c.Get<P1TcpOptions>(Strict));
+        var kafka = Bind(configuration, "Kafka", static c => c.Get<KafkaOptions>(Strict));
         var problems = lake.Validate().Concat(ingest.Validate()).Concat(frames.Validate()).Concat(quality.Validate())
             .Concat(inbox.Validate()).Concat(run.Validate()).Concat(tcp.Validate()).Concat(kafka.Validate()).ToList();
         // Every problem, one line each, so a start-up with a bad configuration is fixed in one go.
@@ -105,12 +105,12 @@ public sealed record MetrifySettings(LakeOptions Lake, IngestOptions Ingest, Met
 
     // Each section is bound by a call on its own type, which the configuration binder's source generator compiles
     // (no reflection at start-up, and what a native build needs).
-    private static T Bind<T>(IConfiguration configuration, string section, Func<IConfiguration, T> bind)
+    private static T Bind<T>(IConfiguration configuration, string section, Func<IConfiguration, T?> get) where T : class, new()
     {
         T options;
         try
         {
-            options = bind(configuration.GetSection(section));
+            options = get(configuration.GetSection(section)) ?? new T(); // null when the section is absent
         }
         catch (InvalidOperationException e)
         {
