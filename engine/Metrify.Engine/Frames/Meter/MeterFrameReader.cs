@@ -20,6 +20,7 @@ public sealed class MeterFrameReader
     private readonly byte[] _scratch;
     private long _offset;
     private long _line = 1;
+    private bool _inGarbage; // the bytes skipped since the last frame held more than line ends and padding
 
     /// <param name="startOffset">Source offset of the first byte this reader sees (a stream read in chunks).</param>
     public MeterFrameReader(MeterFrameFormat format, MeterFrameOptions options, MeterFrameOutput output, long startOffset = 0)
@@ -100,6 +101,7 @@ public sealed class MeterFrameReader
             if (scan.Kind == FrameScanKind.NeedMore) break;
             var item = rest[..scan.Length];
             long at = _offset + pos;
+            if (scan.Kind != FrameScanKind.Skip) _inGarbage = false;
             switch (scan.Kind)
             {
                 case FrameScanKind.Skip:
@@ -124,7 +126,12 @@ public sealed class MeterFrameReader
     private void Skipped(ReadOnlySpan<byte> bytes)
     {
         _output.Stats.BytesSkipped += bytes.Length;
-        if (bytes.IndexOfAnyExcept("\r\n\0"u8) >= 0) _output.Stats.GarbageRuns++;
+        // One run however the bytes arrive: a run cut by a read boundary is skipped in two pieces.
+        if (!_inGarbage && bytes.IndexOfAnyExcept("\r\n\0"u8) >= 0)
+        {
+            _output.Stats.GarbageRuns++;
+            _inGarbage = true;
+        }
     }
 
     private void DecodeFrame(ReadOnlySpan<byte> frame, in FrameScan scan, long at)

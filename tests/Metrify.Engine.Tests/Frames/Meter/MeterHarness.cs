@@ -59,7 +59,35 @@ public static class MeterHarness
     }
 
     public static MeterDecoded Decode(byte[] bytes, MeterFrameFormat format = MeterFrameFormat.P1, int chunk = 4096,
-        MeterFrameOptions? options = null, long receivedAt = 1_700_000_000_000_000)
+        MeterFrameOptions? options = null, long receivedAt = 1_700_000_000_000_000) =>
+        Run(bytes, format, options, receivedAt, reader =>
+        {
+            var pipe = new Pipe(new PipeOptions(minimumSegmentSize: Math.Max(1, chunk), pauseWriterThreshold: 0, useSynchronizationContext: false));
+            var write = Task.Run(async () =>
+            {
+                for (int i = 0; i < bytes.Length; i += chunk)
+                {
+                    await pipe.Writer.WriteAsync(bytes.AsMemory(i, Math.Min(chunk, bytes.Length - i)));
+                }
+                await pipe.Writer.CompleteAsync();
+            });
+            reader.ReadAsync(pipe.Reader).AsTask().GetAwaiter().GetResult();
+            write.GetAwaiter().GetResult();
+        });
+
+    /// <summary>P1 text given to the reader in two reads cut at <paramref name="cut"/>, the first one's unconsumed
+    /// bytes given again with the second: where a pipe's reads end depends on timing, this makes one boundary exact.</summary>
+    public static MeterDecoded DecodeSplit(string text, int cut)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        return Run(bytes, MeterFrameFormat.P1, null, 1_700_000_000_000_000, reader =>
+        {
+            int consumed = reader.Process(bytes.AsSpan(0, cut), isFinal: false);
+            reader.Process(bytes.AsSpan(consumed), isFinal: true);
+        });
+    }
+
+    private static MeterDecoded Run(byte[] bytes, MeterFrameFormat format, MeterFrameOptions? options, long receivedAt, Action<MeterFrameReader> feed)
     {
         options ??= new MeterFrameOptions();
         using var rp = new ColumnBatchPool(Tables.Readings, 256, 16);
@@ -70,20 +98,11 @@ public static class MeterHarness
         var output = new MeterFrameOutput(new TableAppender(rp, rs), new TableAppender(gp, gs), new TableAppender(mp, ms),
             new QuarantineCollector("test", qp, qs), receivedAt);
         var reader = new MeterFrameReader(format, options, output);
-        var pipe = new Pipe(new PipeOptions(minimumSegmentSize: Math.Max(1, chunk), pauseWriterThreshold: 0, useSynchronizationContext: false));
-        var write = Task.Run(async () =>
-        {
-            for (int i = 0; i < bytes.Length; i += chunk)
-            {
-                await pipe.Writer.WriteAsync(bytes.AsMemory(i, Math.Min(chunk, bytes.Length - i)));
-            }
-            await pipe.Writer.CompleteAsync();
-        });
-        reader.ReadAsync(pipe.Reader).AsTask().GetAwaiter().GetResult();
-        write.GetAwaiter().GetResult();
+        feed(reader);
         reader.Complete();
         return new MeterDecoded(new TableRows(rs.Rows), new TableRows(gs.Rows), new TableRows(ms.Rows), new TableRows(qs.Rows), reader.Stats, bytes.Length);
     }
+
 
     public static MeterDecoded DecodeText(string text, int chunk = 4096) => Decode(Encoding.ASCII.GetBytes(text), MeterFrameFormat.P1, chunk);
 

@@ -135,6 +135,19 @@ public class P1VariantTests
     }
 
     [Fact]
+    public void A_garbage_run_counts_once_wherever_a_read_ends()
+    {
+        var t = Telegram("KFM5KAIFA-METER", ["0-0:1.0.0(230101120000W)", "1-0:1.8.1(000001.000*kWh)"]);
+        var input = "garbage\r\n" + t + "\0\r\n\r\n" + "x/y!z\r\n" + t;
+        for (int cut = 1; cut < input.Length; cut++)
+        {
+            var d = DecodeSplit(input, cut);
+            Assert.True(d.Readings.Count == 2 && d.Stats.GarbageRuns == 2,
+                $"cut at {cut}: {d.Readings.Count} readings, {d.Stats.GarbageRuns} garbage runs");
+        }
+    }
+
+    [Fact]
     public void Oversized_garbage_is_cut_at_the_frame_limit()
     {
         var t = Telegram("KFM5KAIFA-METER", ["0-0:1.0.0(230101120000W)", "1-0:1.8.1(000001.000*kWh)"]);
